@@ -1,0 +1,4 @@
+// Copies the JSON assets that live beside the TypeScript sources into dist/ after tsc.
+import { cpSync, existsSync } from 'node:fs';
+const assets = ['src/fhir/search/definitions'];
+for (const a of assets) if (existsSync(a)) cpSync(a, `dist/${a}`, { recursive: true });

@@ -1,0 +1,67 @@
+/**
+ * createApp(deps): the express application — middleware order, one router per API, error middleware
+ * last. Everything it needs is passed in (no module singletons), so a test builds its own app.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { Config } from './config.js';
+import type { ResourceStore } from './store/port.js';
+import type { SearchRegistry } from './fhir/search/registry.js';
+import type { ResourceValidator } from './fhir/rest/types.js';
+import { fullAccess } from './fhir/access.js';
+import { notFound } from './fhir/outcome.js';
+import { requestId } from './http/request-id.js';
+import { errorMiddleware } from './http/error-middleware.js';
+import { fhirRouter } from './http/fhir-router.js';
+import { route } from './http/audience.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'maxBodyBytes' | 'defaultCount' | 'maxCount' | 'maxBundleEntries'> & { baseUrl: string };
+  store: ResourceStore;
+  registry: SearchRegistry;
+  validate: ResourceValidator;
+  capabilityStatement: () => CapabilityStatement;
+  logger: Logger;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // FHIR ETags are version ids, set by the engine
+  app.set('query parser', 'simple');
+  app.use(requestId);
+  app.use(helmet({ contentSecurityPolicy: false }));
+
+  route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
+    const resources = await deps.store.size();
+    res.json({ status: 'ok', resources });
+  });
+
+  app.use(
+    '/fhir',
+    fhirRouter({
+      context: {
+        store: deps.store,
+        registry: deps.registry,
+        validate: deps.validate,
+        baseUrl: deps.config.baseUrl,
+        clock: deps.clock ?? (() => new Date()),
+        newId: deps.newId ?? (() => crypto.randomUUID()),
+        limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
+      },
+      capabilityStatement: deps.capabilityStatement,
+      // No authorization server yet (issue: SMART on FHIR): every caller gets full access, so the
+      // server must not be exposed beyond a trusted network until that lands. See README.
+      accessFor: () => fullAccess('unauthenticated'),
+      maxBodyBytes: deps.config.maxBodyBytes,
+    }),
+  );
+
+  app.use((req, _res, next) => next(notFound(`No route for ${req.method} ${req.path}`)));
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

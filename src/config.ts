@@ -1,0 +1,71 @@
+/**
+ * All configuration, from environment variables, validated in one place. Each setting has its env
+ * name, default and a line of documentation; `npm run config:doc` prints the README table from this.
+ */
+import { z } from 'zod';
+
+interface Setting<T extends z.ZodType> {
+  env: string;
+  schema: T;
+  doc: string;
+}
+
+const setting = <T extends z.ZodType>(env: string, schema: T, doc: string): Setting<T> => ({ env, schema, doc });
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const SETTINGS = {
+  port: setting('PORT', int(0, 65535).default(8080), 'TCP port to listen on.'),
+  host: setting('HOST', z.string().min(1).default('0.0.0.0'), 'Interface to listen on (`127.0.0.1` for local only).'),
+  baseUrl: setting(
+    'BASE_URL',
+    z.string().url().optional(),
+    'Public FHIR base used in links, fullUrls and Location headers. Default `http://localhost:<port>/fhir` (the port actually bound).',
+  ),
+  store: setting('STORE', z.enum(['embedded', 'mongodb']).default('embedded'), 'Storage adapter: `embedded` (in process, persisted under DATA_DIR) or `mongodb`.'),
+  dataDir: setting('DATA_DIR', z.string().min(1).default('./data'), 'Data folder of the embedded store (and generated demo keys in later issues).'),
+  mongodbUri: setting('MONGODB_URI', z.string().optional(), 'MongoDB connection string; required when STORE=mongodb.'),
+  mongodbDb: setting('MONGODB_DB', z.string().min(1).default('fhir'), 'MongoDB database name.'),
+  seedMembers: setting('SEED_MEMBERS', int(0, 1_000_000).default(200), 'Members of synthetic demo data generated on first start into an empty store; `0` for an empty server.'),
+  seed: setting('SEED', int(0, 2 ** 31 - 1).default(1), 'Random seed of the demo data (same seed, same data).'),
+  logLevel: setting('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'pino log level.'),
+  maxBodyBytes: setting('MAX_BODY_BYTES', int(1024, 512 * 1024 * 1024).default(10 * 1024 * 1024), 'Largest accepted request body; larger → 413.'),
+  defaultCount: setting('DEFAULT_COUNT', int(1, 10_000).default(20), 'Page size of a search without `_count`.'),
+  maxCount: setting('MAX_COUNT', int(1, 10_000).default(1000), 'Largest page size; a larger `_count` is reduced to this.'),
+  maxBundleEntries: setting('MAX_BUNDLE_ENTRIES', int(1, 100_000).default(10_000), 'Most entries in a batch or transaction Bundle.'),
+  fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
+} as const;
+
+type Settings = typeof SETTINGS;
+type Raw = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export type Config = Raw;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    const raw = env[s.env];
+    const parsed = s.schema.safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) out[key] = parsed.data;
+    else problems.push(`${s.env}: ${parsed.error.issues.map((i) => i.message).join(', ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const raw = out as Raw;
+  if (raw.store === 'mongodb' && !raw.mongodbUri) throw new ConfigError('Invalid configuration:\n  MONGODB_URI is required when STORE=mongodb');
+  if (raw.maxCount < raw.defaultCount) throw new ConfigError('Invalid configuration:\n  MAX_COUNT must be at least DEFAULT_COUNT');
+  return { ...raw, baseUrl: raw.baseUrl?.replace(/\/+$/, '') };
+}
+
+/** The README's configuration table, generated from SETTINGS so the two cannot drift. */
+export function configTable(): string {
+  const rows = Object.values(SETTINGS).map((s) => {
+    const parsed = s.schema.safeParse(undefined);
+    const def = parsed.success && parsed.data !== undefined ? `\`${String(parsed.data)}\`` : '—';
+    return `| \`${s.env}\` | ${def} | ${s.doc} |`;
+  });
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

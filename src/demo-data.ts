@@ -1,0 +1,61 @@
+/**
+ * First-start demo data: when the store is empty and SEED_MEMBERS > 0, generate the deterministic
+ * synthetic data set (src/synthetic) and load it in bulk. Starting again on a non-empty store reuses
+ * it untouched. The same loader backs `npm run seed`.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Logger } from 'pino';
+import type { ResourceStore, StoredRecord } from './store/port.js';
+import type { SearchRegistry } from './fhir/search/registry.js';
+import { buildRecord } from './fhir/rest/stored-record.js';
+import { generateDemoData } from './synthetic/generate.js';
+
+export interface LoadOptions {
+  store: ResourceStore;
+  registry: SearchRegistry;
+  baseUrl: string;
+  now?: Date;
+  onProgress?: (loaded: number) => void;
+}
+
+/** Index and bulk-load resources that already carry their ids (version 1 each). */
+export async function loadResources(resources: Iterable<Resource>, opts: LoadOptions): Promise<number> {
+  const now = opts.now ?? new Date();
+  let n = 0;
+  function* records(): Generator<StoredRecord> {
+    for (const r of resources) {
+      yield buildRecord(r, 1, now, opts.registry, opts.baseUrl);
+      n++;
+      if (opts.onProgress && n % 1000 === 0) opts.onProgress(n);
+    }
+  }
+  const loaded = await opts.store.load(records());
+  opts.onProgress?.(loaded);
+  return loaded;
+}
+
+export interface SeedOptions {
+  store: ResourceStore;
+  registry: SearchRegistry;
+  baseUrl: string;
+  members: number;
+  seed: number;
+  logger: Logger;
+  now?: Date;
+}
+
+/** Returns the number of resources generated (0 when the store already had data or members is 0). */
+export async function seedIfEmpty(opts: SeedOptions): Promise<number> {
+  if (opts.members <= 0 || (await opts.store.size()) > 0) return 0;
+  const now = opts.now ?? new Date();
+  const started = Date.now();
+  opts.logger.info({ members: opts.members, seed: opts.seed }, 'generating demo data into the empty store');
+  const loaded = await loadResources(generateDemoData({ members: opts.members, seed: opts.seed, now }), {
+    store: opts.store,
+    registry: opts.registry,
+    baseUrl: opts.baseUrl,
+    now,
+  });
+  opts.logger.info({ resources: loaded, ms: Date.now() - started }, 'demo data loaded');
+  return loaded;
+}

@@ -1,0 +1,60 @@
+/**
+ * Canonical URLs of the profiles the generated and served resources claim in meta.profile.
+ * Unversioned on purpose: the CapabilityStatement states which IG versions the server follows
+ * (C4BB 2.x, US Core 3.1.1/6.1.0, PAS 2.x, PDex 2.x, HRex 1.x).
+ */
+
+const C4BB = 'http://hl7.org/fhir/us/carin-bb/StructureDefinition';
+const US_CORE = 'http://hl7.org/fhir/us/core/StructureDefinition';
+
+export const C4BB_PROFILE = {
+  patient: `${C4BB}/C4BB-Patient`,
+  coverage: `${C4BB}/C4BB-Coverage`,
+  organization: `${C4BB}/C4BB-Organization`,
+  practitioner: `${C4BB}/C4BB-Practitioner`,
+  eobInpatient: `${C4BB}/C4BB-ExplanationOfBenefit-Inpatient-Institutional`,
+  eobOutpatient: `${C4BB}/C4BB-ExplanationOfBenefit-Outpatient-Institutional`,
+  eobProfessional: `${C4BB}/C4BB-ExplanationOfBenefit-Professional-NonClinician`,
+  eobPharmacy: `${C4BB}/C4BB-ExplanationOfBenefit-Pharmacy`,
+  eobOral: `${C4BB}/C4BB-ExplanationOfBenefit-Oral`,
+} as const;
+
+export const US_CORE_PROFILE = {
+  patient: `${US_CORE}/us-core-patient`,
+  organization: `${US_CORE}/us-core-organization`,
+  practitioner: `${US_CORE}/us-core-practitioner`,
+  practitionerRole: `${US_CORE}/us-core-practitionerrole`,
+  location: `${US_CORE}/us-core-location`,
+  coverage: `${US_CORE}/us-core-coverage`,
+  encounter: `${US_CORE}/us-core-encounter`,
+  conditionEncounterDiagnosis: `${US_CORE}/us-core-condition-encounter-diagnosis`,
+  conditionProblems: `${US_CORE}/us-core-condition-problems-health-concerns`,
+  observationLab: `${US_CORE}/us-core-observation-lab`,
+  vitalSigns: `${US_CORE}/us-core-vital-signs`,
+  bloodPressure: `${US_CORE}/us-core-blood-pressure`,
+  bodyWeight: `${US_CORE}/us-core-body-weight`,
+  bodyHeight: `${US_CORE}/us-core-body-height`,
+  bmi: `${US_CORE}/us-core-bmi`,
+  heartRate: `${US_CORE}/us-core-heart-rate`,
+  allergyIntolerance: `${US_CORE}/us-core-allergyintolerance`,
+  immunization: `${US_CORE}/us-core-immunization`,
+  procedure: `${US_CORE}/us-core-procedure`,
+  medicationRequest: `${US_CORE}/us-core-medicationrequest`,
+  diagnosticReportLab: `${US_CORE}/us-core-diagnosticreport-lab`,
+  documentReference: `${US_CORE}/us-core-documentreference`,
+  serviceRequest: `${US_CORE}/us-core-servicerequest`,
+} as const;
+
+export const DAVINCI_PROFILE = {
+  pasClaim: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-claim',
+  pasClaimResponse: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-claimresponse',
+  /** PDex view of a prior authorization (an ExplanationOfBenefit with use = preauthorization). */
+  pdexPriorAuthorization: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-priorauthorization',
+  pdexProviderConsent: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-consent',
+  pdexProviderGroup: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-group',
+  hrexConsent: 'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition/hrex-consent',
+} as const;
+
+/** HRex Consent policy URI for "regular" (non-sensitive) data (HRexConsentPolicy value set). */
+export const HREX_CONSENT_POLICY_REGULAR =
+  'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition-hrex-consent.html#regular';

@@ -1,0 +1,77 @@
+/**
+ * GET /metadata: the CapabilityStatement generated from what the server really supports — the resource
+ * types and search parameters of the registry, the interactions the REST engine implements, the
+ * profiles declared in profiles/ — on top of the static parts in capability-statement/base.json.
+ */
+import { readFileSync } from 'node:fs';
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { SearchRegistry } from '../search/registry.js';
+
+export interface DeclaredProfile {
+  url: string;
+  type: string;
+}
+
+export interface CapabilityInputs {
+  registry: SearchRegistry;
+  profiles: DeclaredProfile[];
+  baseUrl: string;
+  version: string;
+  now: Date;
+  /** Path of the static base (capability-statement/base.json). */
+  basePath: string;
+}
+
+const TYPE_INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history-instance',
+  'history-type',
+  'create',
+  'search-type',
+].map((code) => ({ code: code as NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'] }));
+
+const RESULT_PARAMS = ['_count', '_sort', '_include', '_revinclude', '_summary', '_total', '_elements'];
+
+export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilityStatement {
+  const base = JSON.parse(readFileSync(inputs.basePath, 'utf8')) as CapabilityStatement;
+  const rest = base.rest?.[0] ?? { mode: 'server' as const };
+  const resources: CapabilityStatementRestResource[] = [...inputs.registry.resourceTypes].sort().map((type) => {
+    const params = [...inputs.registry.forType(type).values()]
+      .filter((d) => d.code === '_id' || (d.evaluate && d.type !== 'composite' && d.type !== 'special'))
+      .sort((a, b) => a.code.localeCompare(b.code));
+    const refParams = params.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`);
+    const profiles = inputs.profiles.filter((p) => p.type === type).map((p) => p.url);
+    return {
+      type,
+      ...(profiles.length > 0 ? { supportedProfile: profiles } : {}),
+      interaction: TYPE_INTERACTIONS,
+      versioning: 'versioned-update',
+      readHistory: true,
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalUpdate: false,
+      conditionalDelete: 'not-supported',
+      searchInclude: refParams.length > 0 ? [...refParams, '*'] : undefined,
+      searchRevInclude: undefined,
+      searchParam: params.map((p) => ({ name: p.code, definition: p.url || undefined, type: p.type as 'string' })),
+    } as CapabilityStatementRestResource;
+  });
+  return {
+    ...base,
+    version: inputs.version,
+    date: inputs.now.toISOString(),
+    software: { ...(base.software ?? { name: 'server' }), version: inputs.version },
+    implementation: { ...(base.implementation ?? { description: '' }), url: inputs.baseUrl },
+    rest: [
+      {
+        ...rest,
+        documentation: `${rest.documentation ?? ''} Result parameters supported on every search: ${RESULT_PARAMS.join(', ')}.`.trim(),
+        resource: resources,
+      },
+    ],
+  };
+}

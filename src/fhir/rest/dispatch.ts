@@ -1,0 +1,71 @@
+/**
+ * Routes a FhirRequest to its interaction by method and path shape (R4 http.html summary table).
+ * Used by the HTTP layer and by batch/transaction, so both behave identically.
+ */
+import { badRequest, methodNotAllowed, notFound } from '../outcome.js';
+import { batchOrTransaction } from './batch-transaction.js';
+import { history } from './history.js';
+import { read, vread } from './read.js';
+import { searchType } from './search.js';
+import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
+import { applyPlan, planCreate, planDelete, planPatch, planUpdate } from './write-plans.js';
+
+/** Search by POST: parameters come form-encoded in the body, and may also be in the URL. */
+function searchParams(req: FhirRequest): Array<[string, string]> {
+  if (req.method !== 'POST') return req.query;
+  const body = req.body;
+  if (typeof body === 'string') return [...req.query, ...new URLSearchParams(body)];
+  if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) return req.query;
+  throw badRequest('POST _search takes application/x-www-form-urlencoded parameters');
+}
+
+export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const [type, id, sub, vid, ...rest] = req.path;
+  const m = req.method;
+  if (rest.length > 0) throw notFound(`No route for ${req.path.join('/')}`);
+  if (type === undefined) {
+    if (m === 'POST') return batchOrTransaction(ctx, req.body, dispatch);
+    throw methodNotAllowed('The base URL takes POST (batch/transaction)', 'POST');
+  }
+  if (type === '_history') {
+    if (id !== undefined) throw notFound(`No route for ${req.path.join('/')}`);
+    if (m !== 'GET') throw methodNotAllowed('History is read with GET', 'GET');
+    return history(ctx, undefined, undefined, req.query);
+  }
+  if (id === undefined) {
+    if (m === 'GET') return searchType(ctx, type, req.query, req.headers.prefer);
+    if (m === 'POST') {
+      const plan = await planCreate(ctx, type, req.body, req.headers.ifNoneExist);
+      return applyPlan(ctx, plan);
+    }
+    throw methodNotAllowed(`${m} is not supported on ${type}`, 'GET, POST');
+  }
+  if (id === '_search') {
+    if (m !== 'POST' || sub !== undefined) throw methodNotAllowed('_search takes POST', 'POST');
+    return searchType(ctx, type, searchParams(req), req.headers.prefer);
+  }
+  if (id === '_history') {
+    if (sub !== undefined) throw notFound(`No route for ${req.path.join('/')}`);
+    if (m !== 'GET') throw methodNotAllowed('History is read with GET', 'GET');
+    return history(ctx, type, undefined, req.query);
+  }
+  if (sub === undefined) {
+    switch (m) {
+      case 'GET':
+        return read(ctx, type, id);
+      case 'PUT':
+        return applyPlan(ctx, await planUpdate(ctx, type, id, req.body, req.headers.ifMatch), req.headers.ifMatch);
+      case 'PATCH':
+        return applyPlan(ctx, await planPatch(ctx, type, id, req.body, req.headers.ifMatch), req.headers.ifMatch);
+      case 'DELETE':
+        return applyPlan(ctx, await planDelete(ctx, type, id));
+      default:
+        throw methodNotAllowed(`${m} is not supported on a resource instance`, 'GET, PUT, PATCH, DELETE');
+    }
+  }
+  if (sub === '_history') {
+    if (m !== 'GET') throw methodNotAllowed('History is read with GET', 'GET');
+    return vid === undefined ? history(ctx, type, id, req.query) : vread(ctx, type, id, vid);
+  }
+  throw notFound(`No route for ${req.path.join('/')}`);
+}

@@ -1,0 +1,104 @@
+/**
+ * _include and _revinclude (R4 search.html §3.1.1.5.4), with one level of :iterate applied to what the
+ * first level brought in. Included resources also pass through the caller's Access filter.
+ */
+import type { FilterDocument, ResourceStore, StoredRecord } from '../../store/port.js';
+import type { IncludeSpec } from './ir.js';
+import type { SearchRegistry } from './registry.js';
+
+/** Upper bound on included resources per page, so one page cannot pull the whole database. */
+export const MAX_INCLUDED = 1000;
+
+export interface IncludeDeps {
+  store: ResourceStore;
+  registry: SearchRegistry;
+  filterFor(type: string): FilterDocument | undefined;
+}
+
+function withAccess(deps: IncludeDeps, type: string, filter: FilterDocument): FilterDocument {
+  const access = deps.filterFor(type);
+  return access ? { $and: [filter, access] } : filter;
+}
+
+function referencesFrom(records: StoredRecord[], spec: IncludeSpec, registry: SearchRegistry): string[] {
+  const refs = new Set<string>();
+  for (const r of records) {
+    if (r.type !== spec.sourceType) continue;
+    const codes =
+      spec.param === '*'
+        ? [...registry.forType(r.type).values()].filter((d) => d.type === 'reference').map((d) => d.code)
+        : [spec.param];
+    for (const code of codes) {
+      for (const v of r.sp[code] ?? []) {
+        if (typeof v !== 'string' || !/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(v)) continue;
+        if (spec.targetType && !v.startsWith(`${spec.targetType}/`)) continue;
+        refs.add(v);
+      }
+    }
+  }
+  return [...refs];
+}
+
+async function includeOnce(deps: IncludeDeps, specs: IncludeSpec[], from: StoredRecord[]): Promise<StoredRecord[]> {
+  const keys = new Set<string>();
+  for (const spec of specs) for (const ref of referencesFrom(from, spec, deps.registry)) keys.add(ref);
+  if (keys.size === 0) return [];
+  const byType = new Map<string, string[]>();
+  for (const k of keys) {
+    const type = k.slice(0, k.indexOf('/'));
+    if (!deps.registry.resourceTypes.has(type)) continue;
+    byType.set(type, [...(byType.get(type) ?? []), k]);
+  }
+  const out: StoredRecord[] = [];
+  for (const [type, ids] of byType) {
+    const { records } = await deps.store.find({
+      filter: withAccess(deps, type, { _id: { $in: ids } }),
+      sort: [['_id', 1]],
+      limit: MAX_INCLUDED,
+    });
+    out.push(...records);
+  }
+  return out;
+}
+
+async function revIncludeOnce(deps: IncludeDeps, specs: IncludeSpec[], from: StoredRecord[]): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  const targets = from.map((r) => r._id);
+  if (targets.length === 0) return out;
+  for (const spec of specs) {
+    const codes =
+      spec.param === '*'
+        ? [...deps.registry.forType(spec.sourceType).values()].filter((d) => d.type === 'reference').map((d) => d.code)
+        : [spec.param];
+    const filter: FilterDocument = {
+      $and: [{ type: spec.sourceType }, codes.length === 1 ? { [`sp.${codes[0]}`]: { $in: targets } } : { $or: codes.map((c) => ({ [`sp.${c}`]: { $in: targets } })) }],
+    };
+    const { records } = await deps.store.find({ filter: withAccess(deps, spec.sourceType, filter), sort: [['_id', 1]], limit: MAX_INCLUDED });
+    out.push(...records);
+  }
+  return out;
+}
+
+/** Resources to add to a page with search.mode = include, deduplicated and excluding the matches. */
+export async function resolveIncludes(deps: IncludeDeps, include: IncludeSpec[], revinclude: IncludeSpec[], matches: StoredRecord[]): Promise<StoredRecord[]> {
+  const seen = new Set(matches.map((m) => m._id));
+  const added: StoredRecord[] = [];
+  const add = (records: StoredRecord[]): StoredRecord[] => {
+    const fresh = records.filter((r) => !seen.has(r._id));
+    for (const r of fresh) seen.add(r._id);
+    added.push(...fresh);
+    return fresh;
+  };
+  const first = [
+    ...add(await includeOnce(deps, include.filter((s) => !s.iterate), matches)),
+    ...add(await revIncludeOnce(deps, revinclude.filter((s) => !s.iterate), matches)),
+  ];
+  const iterInc = include.filter((s) => s.iterate);
+  const iterRev = revinclude.filter((s) => s.iterate);
+  if (iterInc.length > 0 || iterRev.length > 0) {
+    const pool = [...matches, ...first];
+    add(await includeOnce(deps, iterInc, pool));
+    add(await revIncludeOnce(deps, iterRev, pool));
+  }
+  return added.slice(0, MAX_INCLUDED);
+}

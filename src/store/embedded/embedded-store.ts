@@ -1,0 +1,234 @@
+/**
+ * The embedded store (default): everything in process, persisted as an append-only log under the data
+ * folder (log-file.ts). Queries are the same MongoDB filter documents the MongoDB adapter sends,
+ * evaluated with mingo on candidates narrowed by in-memory indexes (secondary-indexes.ts).
+ *
+ * Resources are kept as their JSON text (served as is, parsed only when code asks for `res`), which
+ * halves memory and makes reads cheap; the log stores the same text, so reload never re-serialises.
+ */
+import { join } from 'node:path';
+import { Query } from 'mingo';
+import type { Resource } from '@medplum/fhirtypes';
+import type { FilterDocument, FindQuery, FindResult, HistoryQuery, ResourceStore, StoredRecord, WriteOp } from '../port.js';
+import { VersionConflictError } from '../port.js';
+import { assertSafeFilter } from '../filter-guard.js';
+import { recordComparator } from './compare.js';
+import { openLog, replayLog, type LogFile } from './log-file.js';
+import { SecondaryIndexes } from './secondary-indexes.js';
+
+export interface EmbeddedStoreOptions {
+  dataDir: string;
+  /** fsync after every write: survives power loss, not just a killed process. */
+  fsync?: boolean;
+}
+
+/** What a log line holds for one record: everything but the parsed resource. */
+type LoggedRecord = Omit<StoredRecord, 'res'> & { json?: string };
+
+const LOG_NAME = 'resources.log';
+
+/** Give a record a lazily parsed `res` backed by its JSON text. */
+function hydrate(rec: LoggedRecord): StoredRecord {
+  const out = rec as StoredRecord;
+  if (rec.json !== undefined && !Object.prototype.hasOwnProperty.call(out, 'res')) {
+    let parsed: Resource | undefined;
+    const json = rec.json;
+    Object.defineProperty(out, 'res', {
+      enumerable: true,
+      configurable: true,
+      get: () => (parsed ??= JSON.parse(json) as Resource),
+    });
+  }
+  return out;
+}
+
+/** Prepare a record for the log and for memory: JSON text instead of the object. */
+function dehydrate(rec: StoredRecord): StoredRecord {
+  const json = rec.json ?? (rec.res ? JSON.stringify(rec.res) : undefined);
+  const copy: LoggedRecord = { _id: rec._id, type: rec.type, id: rec.id, v: rec.v, lu: rec.lu, del: rec.del, sp: rec.sp, so: rec.so, cmp: rec.cmp };
+  if (json !== undefined) copy.json = json;
+  return hydrate(copy);
+}
+
+/** Only the JSON text is written, never `res` (reading that getter would parse the resource). */
+function logLine(records: StoredRecord[]): string {
+  return JSON.stringify(
+    records.map((r): LoggedRecord => ({ _id: r._id, type: r.type, id: r.id, v: r.v, lu: r.lu, del: r.del, sp: r.sp, so: r.so, cmp: r.cmp, json: r.json })),
+  );
+}
+
+export class EmbeddedStore implements ResourceStore {
+  private readonly records = new Map<string, StoredRecord>();
+  /** Earlier versions per key, ascending by v (the current version is in `current`). */
+  private readonly older = new Map<string, StoredRecord[]>();
+  /** Every version in write order; lu is non-decreasing along it. */
+  private readonly timeline: StoredRecord[] = [];
+  private readonly indexes = new SecondaryIndexes();
+  private readonly queryCache = new Map<string, Query>();
+  private live = 0;
+  private log: LogFile | undefined;
+
+  private constructor(private readonly opts: EmbeddedStoreOptions) {}
+
+  static async open(opts: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+    const store = new EmbeddedStore(opts);
+    const path = join(opts.dataDir, LOG_NAME);
+    replayLog(path, (line) => {
+      const records = JSON.parse(line) as LoggedRecord[];
+      for (const r of records) store.apply(hydrate(r));
+    });
+    store.log = openLog(path, { fsync: opts.fsync ?? false });
+    return store;
+  }
+
+  private apply(record: StoredRecord): void {
+    const prev = this.records.get(record._id);
+    if (prev) {
+      if (!prev.del) {
+        this.indexes.remove(prev);
+        this.live--;
+      }
+      let list = this.older.get(record._id);
+      if (!list) this.older.set(record._id, (list = []));
+      list.push(prev);
+    }
+    this.records.set(record._id, record);
+    if (!record.del) {
+      this.indexes.add(record);
+      this.live++;
+    }
+    this.timeline.push(record);
+  }
+
+  async current(type: string, id: string): Promise<StoredRecord | undefined> {
+    return this.records.get(`${type}/${id}`);
+  }
+
+  async version(type: string, id: string, v: number): Promise<StoredRecord | undefined> {
+    const key = `${type}/${id}`;
+    const cur = this.records.get(key);
+    if (cur?.v === v) return cur;
+    return this.older.get(key)?.find((r) => r.v === v);
+  }
+
+  private compile(filter: FilterDocument): Query {
+    const cacheKey = JSON.stringify(filter);
+    let q = this.queryCache.get(cacheKey);
+    if (!q) {
+      assertSafeFilter(filter);
+      q = new Query(filter);
+      if (this.queryCache.size > 500) this.queryCache.clear();
+      this.queryCache.set(cacheKey, q);
+    }
+    return q;
+  }
+
+  private matching(filter: FilterDocument): StoredRecord[] {
+    const query = this.compile(filter);
+    const candidates = this.indexes.candidates(filter);
+    const out: StoredRecord[] = [];
+    if (candidates === undefined) {
+      for (const r of this.records.values()) if (!r.del && query.test(r as unknown as Record<string, unknown>)) out.push(r);
+    } else {
+      for (const key of candidates) {
+        const r = this.records.get(key);
+        if (r && !r.del && query.test(r as unknown as Record<string, unknown>)) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  async find(q: FindQuery): Promise<FindResult> {
+    const matched = this.matching(q.filter);
+    const total = q.count ? matched.length : undefined;
+    matched.sort(recordComparator(q.sort));
+    return { records: matched.slice(0, q.limit), ...(total !== undefined ? { total } : {}) };
+  }
+
+  async count(filter: FilterDocument): Promise<number> {
+    return this.matching(filter).length;
+  }
+
+  async history(q: HistoryQuery): Promise<StoredRecord[]> {
+    let source: StoredRecord[];
+    if (q.type !== undefined && q.id !== undefined) {
+      const key = `${q.type}/${q.id}`;
+      const cur = this.records.get(key);
+      source = cur ? [...(this.older.get(key) ?? []), cur] : [];
+    } else {
+      source = this.timeline;
+    }
+    const out: StoredRecord[] = [];
+    const inOrder = (a: StoredRecord, b: StoredRecord): number =>
+      b.lu - a.lu || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0) || b.v - a.v;
+    // Walk newest first; the timeline is in write order, so collect candidates then order exactly.
+    for (let i = source.length - 1; i >= 0; i--) {
+      const r = source[i];
+      if (q.since !== undefined && r.lu < q.since) {
+        if (source === this.timeline) break; // lu is non-decreasing along the timeline
+        continue;
+      }
+      if (q.type !== undefined && r.type !== q.type) continue;
+      if (q.before !== undefined && r.lu >= q.before) continue;
+      if (q.after && inOrder(r, { lu: q.after.lu, _id: q.after.key, v: q.after.v } as StoredRecord) <= 0) continue;
+      out.push(r);
+      // Records sharing the boundary lu may be out of key order in the timeline: collect them all.
+      if (out.length >= q.limit && (i === 0 || source[i - 1].lu !== r.lu)) break;
+    }
+    out.sort(inOrder);
+    return out.slice(0, q.limit);
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    // Check every expectation before applying anything: all or nothing.
+    const seen = new Map<string, number | undefined>();
+    for (const op of ops) {
+      const key = op.record._id;
+      const actual = seen.has(key) ? seen.get(key) : this.records.get(key)?.v;
+      const exp = op.expectVersion;
+      // 'absent' means never written: a deleted resource still has a version history to continue.
+      if (exp === 'absent' ? actual !== undefined : exp !== undefined && exp !== actual) {
+        throw new VersionConflictError(key, exp, actual);
+      }
+      seen.set(key, op.record.v);
+    }
+    const records = ops.map((op) => dehydrate(op.record));
+    this.requireLog().append(logLine(records));
+    for (const r of records) this.apply(r);
+  }
+
+  async load(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>): Promise<number> {
+    let batch: StoredRecord[] = [];
+    let n = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      this.requireLog().append(logLine(batch));
+      for (const r of batch) this.apply(r);
+      n += batch.length;
+      batch = [];
+    };
+    for await (const r of records) {
+      batch.push(dehydrate(r));
+      if (batch.length >= 500) flush();
+    }
+    flush();
+    return n;
+  }
+
+  async size(): Promise<number> {
+    return this.live;
+  }
+
+  async close(): Promise<void> {
+    this.log?.close();
+  }
+
+  private requireLog(): LogFile {
+    if (!this.log) throw new Error('store not open');
+    return this.log;
+  }
+}
+
+export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<ResourceStore> {
+  return EmbeddedStore.open(opts);
+}

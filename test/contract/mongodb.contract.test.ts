@@ -1,0 +1,34 @@
+/**
+ * Runs the store contract against MongoDB. Needs a server: set MONGODB_URI (a replica set, e.g.
+ * `mongodb://localhost:27017/?replicaSet=rs0`, to exercise transactions; a standalone server runs the
+ * documented fallback, which checks every expectation before writing but is not atomic under races).
+ * Each test gets a fresh database with a unique name, dropped afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { describe } from 'vitest';
+import { openMongoStore } from '../../src/store/mongodb/mongo-store.js';
+import { describeStoreContract } from './store-contract.js';
+
+const uri = process.env.MONGODB_URI;
+
+describe.skipIf(uri === undefined || uri === '')('MongoDB adapter (MONGODB_URI)', () => {
+  describeStoreContract('mongodb', async () => {
+    const connectionString = uri ?? '';
+    // Database names must be shorter than 64 characters and no '.', '/', '$' or spaces.
+    const dbName = `contract_${randomUUID().replaceAll('-', '')}`;
+    const store = await openMongoStore({ uri: connectionString, dbName });
+    return {
+      store,
+      async cleanup() {
+        const client = new MongoClient(connectionString);
+        try {
+          await client.connect();
+          await client.db(dbName).dropDatabase();
+        } finally {
+          await client.close();
+        }
+      },
+    };
+  });
+});
