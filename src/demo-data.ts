@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { ResourceStore, StoredRecord } from './store/port.js';
 import type { SearchRegistry } from './fhir/search/registry.js';
 import { buildRecord } from './fhir/rest/stored-record.js';
-import { generateDemoData } from './synthetic/generate.js';
 
 export interface LoadOptions {
   store: ResourceStore;
@@ -50,6 +49,8 @@ export async function seedIfEmpty(opts: SeedOptions): Promise<number> {
   const now = opts.now ?? new Date();
   const started = Date.now();
   opts.logger.info({ members: opts.members, seed: opts.seed }, 'generating demo data into the empty store');
+  // Loaded only when seeding: a server on an existing data folder never needs the generator.
+  const { generateDemoData } = await import('./synthetic/generate.js');
   const loaded = await loadResources(generateDemoData({ members: opts.members, seed: opts.seed, now }), {
     store: opts.store,
     registry: opts.registry,
