@@ -1,10 +1,20 @@
 /**
  * Canonical URLs of the profiles the generated and served resources claim in meta.profile.
- * Unversioned on purpose: the CapabilityStatement states which IG versions the server follows
- * (C4BB 2.x, US Core 3.1.1/6.1.0, PAS 2.x, PDex 2.x, HRex 1.x).
+ * The constants are unversioned (as CapabilityStatement.supportedProfile lists them); C4BB
+ * resources claim both the plain canonical and the `|2.1.0` one, because C4BB 2.1.0 asks for
+ * a versioned meta.profile (invariants *-meta-profile-version) while `_profile` searches and
+ * most clients use the plain URL.
  */
 
 const C4BB = 'http://hl7.org/fhir/us/carin-bb/StructureDefinition';
+
+/** The C4BB release the data follows. */
+export const C4BB_IG_VERSION = '2.1.0';
+
+/** meta.profile entries for a C4BB profile: the canonical, and the canonical with its version. */
+export function c4bbProfileClaims(canonical: string): string[] {
+  return [canonical, `${canonical}|${C4BB_IG_VERSION}`];
+}
 const US_CORE = 'http://hl7.org/fhir/us/core/StructureDefinition';
 
 export const C4BB_PROFILE = {

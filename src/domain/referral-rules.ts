@@ -13,6 +13,15 @@
  */
 import type { PlanTypeCode } from './plan-types.js';
 
+/** First date of service on which PCC Plan / Primary Care ACO referrals are required again. */
+export const REFERRAL_REINSTATEMENT_DAY = '2025-08-01';
+
+/**
+ * First date of service on which a missing referring/ordering provider NPI denies the claim
+ * (edit 1200); before it the edit was informational only.
+ */
+export const ORP_EDIT_ENFORCED_FROM = '2025-08-01';
+
 export interface RulePeriod {
   /** First date the rule applies (inclusive, YYYY-MM-DD); undefined = since the beginning. */
   from?: string;
@@ -25,7 +34,7 @@ export interface RulePeriod {
 export const PCC_REFERRAL_PERIODS: readonly RulePeriod[] = [
   { to: '2020-03-19', referralRequired: true },
   { from: '2020-03-20', to: '2025-07-31', referralRequired: false },
-  { from: '2025-08-01', referralRequired: true },
+  { from: REFERRAL_REINSTATEMENT_DAY, referralRequired: true },
 ];
 
 /** A referral can be issued up to this many days after the date of service. */

@@ -106,6 +106,7 @@ export const CODE_SYSTEM = {
   // Da Vinci PAS and X12 (codes maintained by X12; PAS references them by these URIs)
   pasSupportingInfoType: 'http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASSupportingInfoType',
   x12ReviewAction: 'https://codesystem.x12.org/005010/306',
+  x12ServiceType: 'https://codesystem.x12.org/005010/1365',
   x12ReviewDecisionReason: 'https://codesystem.x12.org/external/886',
   // Claims coding
   icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',

@@ -20,6 +20,7 @@ function toFhirError(err: unknown, requestId: string): FhirError {
   if (e?.type === 'entity.parse.failed') return badRequest('The request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return unsupportedMediaType('Unsupported body encoding or charset');
   if (e?.type === 'request.aborted') return badRequest('The request was aborted');
+  if (err instanceof URIError) return badRequest('The URL has malformed percent-encoding');
   if (e?.expose && typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new FhirError(e.status, { code: 'invalid', diagnostics: 'Bad request' });
   return internalError(requestId);
 }

@@ -5,6 +5,7 @@
  */
 import type { Request } from 'express';
 import { badRequest, unsupportedMediaType } from '../fhir/outcome.js';
+import { assertJsonDepth } from '../fhir/rest/json-depth.js';
 
 const FHIR_JSON = /^application\/(fhir\+)?json$/;
 const JSON_PATCH = /^application\/json-patch\+json$/;
@@ -17,11 +18,14 @@ export function mediaType(req: Request): string | undefined {
 }
 
 function parseJson(buf: Buffer): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(buf.toString('utf8'));
+    value = JSON.parse(buf.toString('utf8'));
   } catch {
     throw badRequest('The request body is not valid JSON');
   }
+  assertJsonDepth(value);
+  return value;
 }
 
 /** The parsed body for a FHIR interaction, given the raw bytes express.raw collected. */

@@ -12,14 +12,10 @@ export function concept(system: string, code: string, display?: string, text?: s
   return c;
 }
 
-/** A literal reference `Type/id`. */
-export function ref<T extends Resource>(resource: T & { id?: string }, display?: string): Reference<T> {
-  const r: Reference<T> = { reference: `${resource.resourceType}/${resource.id}` };
-  if (display !== undefined) r.display = display;
-  return r;
-}
+type ResourceOfType<K extends Resource['resourceType']> = Extract<Resource, { resourceType: K }>;
 
-export function refTo(type: string, id: string, display?: string): Reference {
+/** A literal reference `Type/id`, typed by the target resource type. */
+export function refTo<K extends Resource['resourceType']>(type: K, id: string, display?: string): Reference<ResourceOfType<K>> {
   return display === undefined ? { reference: `${type}/${id}` } : { reference: `${type}/${id}`, display };
 }
 

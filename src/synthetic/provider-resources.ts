@@ -8,7 +8,7 @@
  * date; edit 1010 compares the date of service with that period.
  */
 import type { Address, ContactPoint, Location, Organization, Practitioner, PractitionerRole } from '@medplum/fhirtypes';
-import { C4BB_PROFILE, US_CORE_PROFILE } from '../domain/profile-urls.js';
+import { C4BB_PROFILE, c4bbProfileClaims, US_CORE_PROFILE } from '../domain/profile-urls.js';
 import type { ProviderType } from '../domain/provider-types.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../domain/systems.js';
 import { coding, concept, refTo, typedIdentifier } from './fhir-values.js';
@@ -41,7 +41,7 @@ export function organizationResource(o: OrganizationInput): Organization {
   return {
     resourceType: 'Organization',
     id: o.id,
-    meta: { lastUpdated: o.lastUpdated, profile: [C4BB_PROFILE.organization, US_CORE_PROFILE.organization] },
+    meta: { lastUpdated: o.lastUpdated, profile: [...c4bbProfileClaims(C4BB_PROFILE.organization), US_CORE_PROFILE.organization] },
     identifier,
     active: true,
     type: [{ coding: typeCodings }],
@@ -62,17 +62,18 @@ export interface LocationInput {
 }
 
 export function locationResource(l: LocationInput): Location {
-  return {
+  const location: Location = {
     resourceType: 'Location',
     id: l.id,
     meta: { lastUpdated: l.lastUpdated, profile: [US_CORE_PROFILE.location] },
-    identifier: l.pidSl ? [{ system: IDENTIFIER_SYSTEM.pidSl, value: l.pidSl }] : undefined,
     status: 'active',
     name: l.name,
     telecom: [{ system: 'phone', value: l.phone, use: 'work' }],
     address: l.address,
     managingOrganization: refTo('Organization', l.organizationId),
   };
+  if (l.pidSl) location.identifier = [{ system: IDENTIFIER_SYSTEM.pidSl, value: l.pidSl }];
+  return location;
 }
 
 export interface PractitionerInput {
@@ -97,7 +98,7 @@ export function practitionerResource(p: PractitionerInput): Practitioner {
   return {
     resourceType: 'Practitioner',
     id: p.id,
-    meta: { lastUpdated: p.lastUpdated, profile: [C4BB_PROFILE.practitioner, US_CORE_PROFILE.practitioner] },
+    meta: { lastUpdated: p.lastUpdated, profile: [...c4bbProfileClaims(C4BB_PROFILE.practitioner), US_CORE_PROFILE.practitioner] },
     identifier: [
       typedIdentifier(IDENTIFIER_SYSTEM.npi, p.npi, 'NPI', 'National provider identifier'),
       typedIdentifier(IDENTIFIER_SYSTEM.providerId, p.providerId, 'PRN', 'Provider number'),

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError, badRequest, conflict, outcome } from '../outcome.js';
 import { renderBundle, type BundleEntryText } from '../search/bundle.js';
+import { assertJsonDepth } from './json-depth.js';
 import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
 import { planCreate, planDelete, planPatch, planUpdate, type WritePlan } from './write-plans.js';
 import type { WriteOp } from '../../store/port.js';
@@ -92,11 +93,14 @@ async function runBatch(ctx: FhirContext, entries: BundleEntry[], dispatch: Disp
 function patchBody(entry: BundleEntry): unknown {
   const r = entry.resource as { resourceType?: string; data?: string } | undefined;
   if (r?.resourceType === 'Binary' && typeof r.data === 'string') {
+    let patch: unknown;
     try {
-      return JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
+      patch = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
     } catch {
       throw badRequest('PATCH entry: Binary.data is not a base64 JSON Patch');
     }
+    assertJsonDepth(patch, 'PATCH entry: the JSON Patch');
+    return patch;
   }
   return r;
 }

@@ -43,17 +43,30 @@ function keysOf(record: StoredRecord, sort: SortKey[]): Array<string | number | 
   });
 }
 
-/** Run the query for one page; returns the page's records in presentation order and whether more exist beyond it. */
-async function page(ctx: FhirContext, ir: SearchIR, base: FilterDocument): Promise<{ records: StoredRecord[]; more: boolean }> {
+interface Page {
+  records: StoredRecord[];
+  more: boolean;
+  total?: number;
+}
+
+/**
+ * Run the query for one page: the records in presentation order, whether more exist beyond it, and the
+ * total (counted with the page when there is no cursor, else by a separate count of the whole search).
+ */
+async function page(ctx: FhirContext, ir: SearchIR, base: FilterDocument): Promise<Page> {
   const cursor = ir.cursor;
   const backwards = cursor?.dir === 'prev';
   const sortKeys = backwards ? reversedKeys(ir.sort) : ir.sort;
+  const wantTotal = ir.total !== 'none';
   const filter = cursor ? { $and: [base, keysetFilter(sortKeys, cursor.keys, cursor.id, backwards ? -1 : 1)] } : base;
-  const { records } = await ctx.store.find({ filter, sort: effectiveSort(ir.sort, backwards), limit: ir.count + 1 });
-  const more = records.length > ir.count;
-  const pageRecords = records.slice(0, ir.count);
+  const [found, total] = await Promise.all([
+    ctx.store.find({ filter, sort: effectiveSort(ir.sort, backwards), limit: ir.count + 1, count: wantTotal && !cursor }),
+    wantTotal && cursor ? ctx.store.count(base) : Promise.resolve(undefined),
+  ]);
+  const more = found.records.length > ir.count;
+  const pageRecords = found.records.slice(0, ir.count);
   if (backwards) pageRecords.reverse();
-  return { records: pageRecords, more };
+  return { records: pageRecords, more, total: total ?? found.total };
 }
 
 export async function searchType(ctx: FhirContext, type: string, query: Array<[string, string]>, prefer?: string): Promise<FhirResponse> {
@@ -73,10 +86,7 @@ export async function searchType(ctx: FhirContext, type: string, query: Array<[s
     return { status: 200, json, headers: {} };
   }
 
-  const [{ records, more }, total] = await Promise.all([
-    page(ctx, ir, filter),
-    ir.total === 'none' ? Promise.resolve(undefined) : ctx.store.count(filter),
-  ]);
+  const { records, more, total } = await page(ctx, ir, filter);
 
   const links: BundleLink[] = [link('self', ir.cursor), link('first')];
   const first = records[0];

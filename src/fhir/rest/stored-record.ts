@@ -8,12 +8,19 @@ import type { StoredRecord } from '../../store/port.js';
 import { extractIndex } from '../search/extract.js';
 import type { SearchRegistry } from '../search/registry.js';
 
+/** meta.versionId and meta.lastUpdated are server-owned (R4 resource.html#Meta); the rest of meta is kept. */
+export function stampMeta(resource: Resource, v: number, now: Date): Resource {
+  return { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(v), lastUpdated: now.toISOString() } } as Resource;
+}
+
+/**
+ * The record of a resource's version `v`. Profiles may require meta.lastUpdated (C4BB does), so writers
+ * validate the stamped resource: `buildRecord(stampMeta(r, v, now), …)` stamps again harmlessly.
+ */
 export function buildRecord(resource: Resource, v: number, now: Date, registry: SearchRegistry, baseUrl: string): StoredRecord {
   const type = resource.resourceType;
   const id = resource.id as string;
-  const lastUpdated = now.toISOString();
-  // meta is server-owned for versionId and lastUpdated (R4 resource.html#Meta); keep the rest.
-  const res = { ...resource, meta: { ...(resource.meta ?? {}), versionId: String(v), lastUpdated } } as Resource;
+  const res = stampMeta(resource, v, now);
   const { sp, so, cmp } = extractIndex(res, registry, baseUrl);
   return { _id: `${type}/${id}`, type, id, v, lu: now.getTime(), del: false, res, sp, so, cmp };
 }

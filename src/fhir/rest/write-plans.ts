@@ -11,7 +11,7 @@ import { badRequest, conflict, forbidden, gone, notFound, preconditionFailed, un
 import { assertKnownType, assertValidId, requireResource, validateOrThrow } from './resource-input.js';
 import { visibleTo } from './read.js';
 import { filterFor, parseFor } from './search.js';
-import { buildRecord, parseEtag, tombstone, versionHeaders } from './stored-record.js';
+import { buildRecord, parseEtag, stampMeta, tombstone, versionHeaders } from './stored-record.js';
 import type { FhirContext, FhirResponse } from './types.js';
 
 export interface WritePlan {
@@ -47,9 +47,10 @@ export async function planCreate(ctx: FhirContext, type: string, body: unknown, 
     if (existing) return { record: existing, response: { status: 200, body: existing.res, headers: { ...versionHeaders(existing), Location: `${ctx.baseUrl}/${existing._id}/_history/${existing.v}` } } };
   }
   // The server assigns the id of a created resource; any id in the body is ignored (R4 http.html#create).
-  const resource = { ...input, id: id ?? ctx.newId() } as Resource;
+  const now = ctx.clock();
+  const resource = stampMeta({ ...input, id: id ?? ctx.newId() } as Resource, 1, now);
   validateOrThrow(ctx, resource);
-  const record = buildRecord(resource, 1, ctx.clock(), ctx.registry, ctx.baseUrl);
+  const record = buildRecord(resource, 1, now, ctx.registry, ctx.baseUrl);
   if (!visibleTo(ctx, record)) throw forbidden(`Not allowed to create this ${type}`);
   return { op: { kind: 'put', record, expectVersion: 'absent' }, record, response: located(ctx, record, 201) };
 }
@@ -73,8 +74,11 @@ export async function planUpdate(ctx: FhirContext, type: string, id: string, bod
   const current = await ctx.store.current(type, id);
   if (current && !visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
   checkIfMatch(ifMatch, current, `${type}/${id}`);
-  validateOrThrow(ctx, input);
-  const record = buildRecord(input, (current?.v ?? 0) + 1, ctx.clock(), ctx.registry, ctx.baseUrl);
+  const now = ctx.clock();
+  const v = (current?.v ?? 0) + 1;
+  const stamped = stampMeta(input, v, now);
+  validateOrThrow(ctx, stamped);
+  const record = buildRecord(stamped, v, now, ctx.registry, ctx.baseUrl);
   if (!visibleTo(ctx, record)) throw forbidden(`Not allowed to write this ${type}`);
   const created = !current || current.del;
   return {
@@ -110,8 +114,10 @@ export async function planPatch(ctx: FhirContext, type: string, id: string, body
     throw unprocessable([{ code: 'processing', diagnostics: `JSON Patch failed: ${(err as Error).message.split('\n')[0]}` }]);
   }
   if (patched?.resourceType !== type || patched.id !== id) throw unprocessable([{ code: 'processing', diagnostics: 'A patch may not change resourceType or id' }]);
-  validateOrThrow(ctx, patched);
-  const record = buildRecord(patched, current.v + 1, ctx.clock(), ctx.registry, ctx.baseUrl);
+  const now = ctx.clock();
+  const stamped = stampMeta(patched, current.v + 1, now);
+  validateOrThrow(ctx, stamped);
+  const record = buildRecord(stamped, current.v + 1, now, ctx.registry, ctx.baseUrl);
   return { op: { kind: 'put', record, expectVersion: current.v }, record, response: located(ctx, record, 200) };
 }
 

@@ -39,6 +39,12 @@ function emptyArrayIssues(value: unknown, path: string, issues: ValidationIssue[
   }
   if (!isRecord(value)) return;
   for (const key of Object.keys(value)) {
+    // Names of Object.prototype members (__proto__, constructor, toString …) are never R4 elements, and
+    // medplum's element lookup resolves them to built-ins instead of reporting them.
+    if (Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+      issues.push({ severity: 'error', code: 'structure', diagnostics: `Invalid additional property "${key}"`, expression: [`${path}.${key}`], rule: 'json-property' });
+      continue;
+    }
     // Narrative XHTML and resourceType are not FHIR elements with children.
     if (key === 'div' || key === 'resourceType') continue;
     emptyArrayIssues(value[key], `${path}.${key}`, issues);

@@ -171,8 +171,10 @@ function evaluateElement(run: Run, node: RuleNode, items: ElementValue[], parent
   if (node.slices.size === 0 || !node.slicing) return;
   const discriminators = node.slicing;
   for (const slice of node.slices.values()) {
-    const members = items.filter((item) => sliceMatches(slice, discriminators, item.value) === true);
-    if (items.some((item) => sliceMatches(slice, discriminators, item.value) === undefined)) continue;
+    const matches = items.map((item) => sliceMatches(slice, discriminators, item.value));
+    // A slice we cannot recognise with the supported discriminators is skipped, not guessed.
+    if (matches.includes(undefined)) continue;
+    const members = items.filter((_, i) => matches[i] === true);
     checkCardinality(run, slice, members.length, `${parentPath}.${node.name}`);
     evaluateItems(run, slice, members, parentPath);
   }

@@ -184,16 +184,21 @@ export interface PaService {
   /** Validity of an approval, days. */
   validDays: number;
   claimType: 'professional' | 'institutional';
+  /** X12 service type code (PAS Claim.item.category). */
+  serviceType: Code;
   diagnosis: Code;
 }
 
+const DME_PURCHASE: Code = { code: '12', display: 'Durable Medical Equipment Purchase' };
+const DME_RENTAL: Code = { code: '18', display: 'Durable Medical Equipment Rental' };
+
 export const PA_SERVICES: readonly PaService[] = [
-  { label: 'cpap', system: 'hcpcs', code: 'E0601', display: 'Continuous positive airway pressure (CPAP) device', quantity: [1, 1], unit: 'device', validDays: 365, claimType: 'professional', diagnosis: { code: 'G47.33', display: 'Obstructive sleep apnea (adult) (pediatric)' } },
-  { label: 'hospital-bed', system: 'hcpcs', code: 'E0260', display: 'Hospital bed, semi-electric, with any type side rails, with mattress', quantity: [1, 1], unit: 'month', validDays: 180, claimType: 'professional', diagnosis: { code: 'M62.81', display: 'Muscle weakness (generalized)' } },
-  { label: 'wheelchair', system: 'hcpcs', code: 'K0001', display: 'Standard wheelchair', quantity: [1, 1], unit: 'device', validDays: 365, claimType: 'professional', diagnosis: { code: 'G82.20', display: 'Paraplegia, unspecified' } },
-  { label: 'mri-brain', system: 'cpt', code: '70551', display: 'Magnetic resonance imaging, brain; without contrast material', quantity: [1, 1], unit: 'study', validDays: 60, claimType: 'professional', diagnosis: { code: 'R51.9', display: 'Headache, unspecified' } },
-  { label: 'mri-lumbar', system: 'cpt', code: '72148', display: 'Magnetic resonance imaging, spinal canal, lumbar; without contrast', quantity: [1, 1], unit: 'study', validDays: 60, claimType: 'professional', diagnosis: { code: 'M54.50', display: 'Low back pain, unspecified' } },
-  { label: 'physical-therapy', system: 'cpt', code: '97110', display: 'Therapeutic procedure, each 15 minutes; therapeutic exercises', quantity: [8, 24], unit: 'units', validDays: 90, claimType: 'professional', diagnosis: { code: 'M25.561', display: 'Pain in right knee' } },
-  { label: 'home-health', system: 'hcpcs', code: 'G0151', display: 'Services performed by a qualified physical therapist in the home health setting, each 15 minutes', quantity: [6, 20], unit: 'visits', validDays: 60, claimType: 'professional', diagnosis: { code: 'Z96.651', display: 'Presence of right artificial knee joint' } },
-  { label: 'elective-admission', system: 'icd10pcs', code: '0SRC0J9', display: 'Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach', quantity: [1, 3], unit: 'days', validDays: 30, claimType: 'institutional', diagnosis: { code: 'M17.11', display: 'Unilateral primary osteoarthritis, right knee' } },
+  { label: 'cpap', system: 'hcpcs', code: 'E0601', display: 'Continuous positive airway pressure (CPAP) device', quantity: [1, 1], unit: 'device', validDays: 365, claimType: 'professional', serviceType: DME_PURCHASE, diagnosis: { code: 'G47.33', display: 'Obstructive sleep apnea (adult) (pediatric)' } },
+  { label: 'hospital-bed', system: 'hcpcs', code: 'E0260', display: 'Hospital bed, semi-electric, with any type side rails, with mattress', quantity: [1, 1], unit: 'month', validDays: 180, claimType: 'professional', serviceType: DME_RENTAL, diagnosis: { code: 'M62.81', display: 'Muscle weakness (generalized)' } },
+  { label: 'wheelchair', system: 'hcpcs', code: 'K0001', display: 'Standard wheelchair', quantity: [1, 1], unit: 'device', validDays: 365, claimType: 'professional', serviceType: DME_PURCHASE, diagnosis: { code: 'G82.20', display: 'Paraplegia, unspecified' } },
+  { label: 'mri-brain', system: 'cpt', code: '70551', display: 'Magnetic resonance imaging, brain; without contrast material', quantity: [1, 1], unit: 'study', validDays: 60, claimType: 'professional', serviceType: { code: '62', display: 'MRI/CAT Scan' }, diagnosis: { code: 'R51.9', display: 'Headache, unspecified' } },
+  { label: 'mri-lumbar', system: 'cpt', code: '72148', display: 'Magnetic resonance imaging, spinal canal, lumbar; without contrast', quantity: [1, 1], unit: 'study', validDays: 60, claimType: 'professional', serviceType: { code: '62', display: 'MRI/CAT Scan' }, diagnosis: { code: 'M54.50', display: 'Low back pain, unspecified' } },
+  { label: 'physical-therapy', system: 'cpt', code: '97110', display: 'Therapeutic procedure, each 15 minutes; therapeutic exercises', quantity: [8, 24], unit: 'units', validDays: 90, claimType: 'professional', serviceType: { code: 'PT', display: 'Physical Therapy' }, diagnosis: { code: 'M25.561', display: 'Pain in right knee' } },
+  { label: 'home-health', system: 'hcpcs', code: 'G0151', display: 'Services performed by a qualified physical therapist in the home health setting, each 15 minutes', quantity: [6, 20], unit: 'visits', validDays: 60, claimType: 'professional', serviceType: { code: '42', display: 'Home Health Care' }, diagnosis: { code: 'Z96.651', display: 'Presence of right artificial knee joint' } },
+  { label: 'elective-admission', system: 'icd10pcs', code: '0SRC0J9', display: 'Replacement of Right Knee Joint with Synthetic Substitute, Cemented, Open Approach', quantity: [1, 3], unit: 'days', validDays: 30, claimType: 'institutional', serviceType: { code: '48', display: 'Hospital - Inpatient' }, diagnosis: { code: 'M17.11', display: 'Unilateral primary osteoarthritis, right knee' } },
 ];

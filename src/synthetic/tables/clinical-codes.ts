@@ -159,3 +159,20 @@ export const DOCUMENT_TYPES = {
   consent: { code: '59284-0', display: 'Consent Document' },
   historyAndPhysical: { code: '34117-2', display: 'History and physical note' },
 } as const;
+
+/** Short-course drug for acute visits when the member has no chronic prescription. */
+export const ACUTE_DRUG: Drug = {
+  rxnorm: { code: '308182', display: 'amoxicillin 500 MG Oral Capsule' },
+  ndc: '65862-0017-01',
+  daysSupply: 10,
+  quantity: 30,
+  cost: 4.2,
+};
+
+export const ACUTE_DRUG_REASON: Code = { code: 'J02.9', display: 'Acute pharyngitis, unspecified' };
+
+export const OTHER_DIAGNOSES = {
+  myopia: { code: 'H52.13', display: 'Myopia, bilateral' },
+  colonScreening: { code: 'Z12.11', display: 'Encounter for screening for malignant neoplasm of colon' },
+  backPain: { code: 'M54.50', display: 'Low back pain, unspecified' },
+} as const;
