@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --members N --seed S --duration SEC --connections C --scenarios a,b --profile]`
+ * `npm run bench [-- --members N --seed S --duration SEC --connections C --scenarios a,b --rounds R --profile]`
  *
  * 1. Seeds N members (default 10,000) into `.bench-data/members-N-seed-S/`,
  *    once: later runs reuse the folder (--reseed to redo it). Reports the seeding time.
@@ -43,6 +43,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections C   concurrent connections (default 16)
   --scenarios LIST  comma-separated subset of: ${SCENARIO_NAMES.join(', ')}
   --sample N        ids to rotate over per scenario (default 2000)
+  --rounds R        measure each scenario R times, alternating server and ceilings, and keep the
+                    median of each (default 1; 3 steadies the ratios on a noisy host)
+  --node-flags "F"  extra Node flags for the server and reload processes, e.g.
+                    "--max-semi-space-size=64" (to try a runtime setting before proposing it)
   --reseed          seed the cached data folder again
   --profile         CPU-profile the server per scenario and the reload (bench-results/profiles/) and
                     print the hot spots; figures are then taken with the profiler attached
@@ -98,6 +102,13 @@ async function recordResponse(baseUrl: string, scenario: Scenario): Promise<Reco
   return probes[Math.floor(probes.length / 2)];
 }
 
+const rps = (r: LoadResult): number => Math.round(r.requestsPerSec);
+
+/** The run of median throughput (the lower middle one for an even count). */
+function median(runs: LoadResult[]): LoadResult {
+  return [...runs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor((runs.length - 1) / 2)];
+}
+
 async function loadCeiling(kind: CeilingKind, fixture: string, scenario: Scenario, load: Omit<Parameters<typeof runLoad>[0], 'url' | 'paths'>): Promise<LoadResult> {
   const ceiling = await startChild<{ url: string }>(join(BENCH, 'serve-ceiling.ts'), { args: [kind, fixture], cwd: ROOT, timeoutMs: 60_000 });
   try {
@@ -117,6 +128,8 @@ async function main(): Promise<void> {
       connections: { type: 'string' },
       scenarios: { type: 'string' },
       sample: { type: 'string' },
+      rounds: { type: 'string' },
+      'node-flags': { type: 'string' },
       reseed: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -134,6 +147,8 @@ async function main(): Promise<void> {
   const warmupSec = intArg('warmup', values.warmup, 2, 0, 600);
   const connections = intArg('connections', values.connections, 16, 1, 10_000);
   const sample = intArg('sample', values.sample, 2000, 1, 1_000_000);
+  const rounds = intArg('rounds', values.rounds, 1, 1, 100);
+  const serverFlags = [HEAP, ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? [])];
   const only = values.scenarios?.split(',').map((s) => s.trim());
   const unknown = only?.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`);
@@ -155,7 +170,7 @@ async function main(): Promise<void> {
   const reloadProfile = join(profileDir, 'reload.cpuprofile');
   const reloadChild = await startChild<ReloadReport>(join(BENCH, 'time-reload.ts'), {
     args: [dataDir, String(sample), ...(values.profile ? [reloadProfile] : [])],
-    nodeFlags: [HEAP],
+    nodeFlags: serverFlags,
     cwd: ROOT,
   });
   await reloadChild.stop();
@@ -166,35 +181,47 @@ async function main(): Promise<void> {
   const scenarios = buildScenarios(reload, only);
   const load = { connections, durationSec, warmupSec };
   log('starting the FHIR server');
-  const server = await startChild<ServerReady>(join(BENCH, 'serve-fhir.ts'), { args: [dataDir], nodeFlags: [HEAP], cwd: ROOT });
+  const server = await startChild<ServerReady>(join(BENCH, 'serve-fhir.ts'), { args: [dataDir], nodeFlags: serverFlags, cwd: ROOT });
   const outcomes: ScenarioOutcome[] = [];
   try {
     for (const scenario of scenarios) {
       const recorded = await recordResponse(server.ready.url, scenario);
       const fixture = join(RESULTS, 'fixtures', `${scenario.name}.json`);
       writeFileSync(fixture, JSON.stringify(recorded));
-      log(`${scenario.name}: ${scenario.paths.length} distinct requests; FHIR server`);
-      const fhir = await runLoad({
-        ...load,
-        url: server.ready.url,
-        paths: scenario.paths,
-        beforeMeasure: values.profile ? () => server.ask({ cmd: 'profile-start' }) : undefined,
-      });
-      if (values.profile) {
-        const file = join(profileDir, `${scenario.name}.cpuprofile`);
-        await server.ask({ cmd: 'profile-stop', file });
-        summarize(scenario.name, file);
+      const runs: Record<'fhir' | 'express' | 'node', LoadResult[]> = { fhir: [], express: [], node: [] };
+      for (let round = 1; round <= rounds; round++) {
+        const of = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+        log(`${scenario.name}: ${scenario.paths.length} distinct requests; FHIR server${of}`);
+        // Only the first round is profiled: one profile per scenario is enough to see where time goes.
+        const profiling = values.profile && round === 1;
+        runs.fhir.push(
+          await runLoad({
+            ...load,
+            url: server.ready.url,
+            paths: scenario.paths,
+            beforeMeasure: profiling ? () => server.ask({ cmd: 'profile-start' }) : undefined,
+          }),
+        );
+        if (profiling) {
+          const file = join(profileDir, `${scenario.name}.cpuprofile`);
+          await server.ask({ cmd: 'profile-stop', file });
+          summarize(scenario.name, file);
+        }
+        log(`${scenario.name}: express ceiling${of}`);
+        runs.express.push(await loadCeiling('express', fixture, scenario, load));
+        log(`${scenario.name}: node:http ceiling${of}`);
+        runs.node.push(await loadCeiling('node', fixture, scenario, load));
       }
-      log(`${scenario.name}: express ceiling`);
-      const express = await loadCeiling('express', fixture, scenario, load);
-      log(`${scenario.name}: node:http ceiling`);
-      const node = await loadCeiling('node', fixture, scenario, load);
+      const fhir = median(runs.fhir);
+      const express = median(runs.express);
+      const node = median(runs.node);
       const outcome = judgeScenario(
         { scenario: scenario.name, kind: scenario.kind, description: scenario.description, responseBytes: Buffer.from(recorded.body, 'base64').length },
         fhir,
         express,
         node,
       );
+      if (rounds > 1) outcome.rounds = { fhir: runs.fhir.map(rps), express: runs.express.map(rps), node: runs.node.map(rps) };
       log(`${scenario.name}: ${Math.round(fhir.requestsPerSec)} req/s (${outcome.ratioToExpress.toFixed(2)} × express), p99 ${fhir.p99Ms} ms: ${outcome.verdict}`);
       outcomes.push(outcome);
     }
@@ -206,7 +233,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     startedAt,
     machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', node: process.versions.node, platform: process.platform, loadAvg: loadavg() },
-    options: { members, seed, connections, durationSec, warmupSec, dataDir },
+    options: { members, seed, connections, durationSec, warmupSec, rounds, nodeFlags: serverFlags, dataDir },
     seed: { cached: seeded.cached, ms: seeded.summary.ms, resources: seeded.summary.resources, byType: seeded.summary.byType },
     reload: {
       ms: Math.round(reload.reloadMs),

@@ -79,8 +79,25 @@ function fileIn(url: string): string {
   return url.slice(url.lastIndexOf('/node_modules/') + 1);
 }
 
+/**
+ * Nodes recorded under the recorder itself: starting the profiler walks the heap for existing code
+ * (seconds on a multi-GB heap), which is no part of the work measured.
+ */
+function recorderNodes(nodes: ProfileNode[]): Set<number> {
+  const out = new Set<number>();
+  const mark = (n: ProfileNode | undefined, byId: Map<number, ProfileNode>): void => {
+    if (!n || out.has(n.id)) return;
+    out.add(n.id);
+    for (const c of n.children ?? []) mark(byId.get(c), byId);
+  };
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  for (const n of nodes) if (n.callFrame.functionName === 'startRecording') mark(n, byId);
+  return out;
+}
+
 export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const excluded = recorderNodes(profile.nodes);
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
@@ -97,7 +114,7 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
   };
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
-    if (!node) continue;
+    if (!node || excluded.has(id)) continue;
     totalUs += us;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') {

@@ -23,12 +23,23 @@ export interface ScenarioOutcome {
   /** Every request answered 2xx, without errors or timeouts. */
   clean: boolean;
   verdict: 'PASS' | 'MISS';
+  /** With --rounds > 1: req/s of every round (the figures above are the median round). */
+  rounds?: { fhir: number[]; express: number[]; node: number[] };
 }
 
 export interface BenchReport {
   startedAt: string;
   machine: { cpus: number; cpuModel: string; node: string; platform: string; loadAvg: number[] };
-  options: { members: number; seed: number; connections: number; durationSec: number; warmupSec: number; dataDir: string };
+  options: {
+    members: number;
+    seed: number;
+    connections: number;
+    durationSec: number;
+    warmupSec: number;
+    rounds: number;
+    nodeFlags: string[];
+    dataDir: string;
+  };
   seed: { cached: boolean; ms: number; resources: number; byType: Record<string, number> };
   reload: { ms: number; resources: number; heapUsedMb: number; rssMb: number; targetMs: number; verdict: 'PASS' | 'MISS' };
   server: { startMs: number };
@@ -96,7 +107,7 @@ export function formatReport(r: BenchReport): string {
     .join(', ');
   return [
     '',
-    `${r.options.members.toLocaleString('en-US')} members, seed ${r.options.seed}: ${int(r.seed.resources)} resources; ${r.options.connections} connections, ${r.options.durationSec} s per run (+${r.options.warmupSec} s warm-up); ${r.machine.cpus} CPUs, Node ${r.machine.node}`,
+    `${r.options.members.toLocaleString('en-US')} members, seed ${r.options.seed}: ${int(r.seed.resources)} resources; ${r.options.connections} connections, ${r.options.durationSec} s per run (+${r.options.warmupSec} s warm-up)${r.options.rounds > 1 ? `, median of ${r.options.rounds} rounds` : ''}; ${r.machine.cpus} CPUs, Node ${r.machine.node} ${r.options.nodeFlags.join(' ')}`,
     '',
     table(header, rows, [false, true, true, true, true, true, true, true, false, false]),
     '',

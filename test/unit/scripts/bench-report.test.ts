@@ -56,7 +56,7 @@ describe('judging a scenario against its targets', () => {
     const report: BenchReport = {
       startedAt: '2026-01-01T00:00:00Z',
       machine: { cpus: 2, cpuModel: 'x', node: '20', platform: 'linux', loadAvg: [1, 1, 1] },
-      options: { members: 10, seed: 1, connections: 16, durationSec: 10, warmupSec: 2, dataDir: '/tmp/x' },
+      options: { members: 10, seed: 1, connections: 16, durationSec: 10, warmupSec: 2, rounds: 1, nodeFlags: [], dataDir: '/tmp/x' },
       seed: { cached: false, ms: 1000, resources: 300, byType: { Patient: 10 } },
       reload: { ms: 500, resources: 300, heapUsedMb: 10, rssMb: 20, targetMs: TARGETS.reloadMs, verdict: 'PASS' },
       server: { startMs: 900 },
