@@ -14,7 +14,7 @@ import { VersionConflictError } from '../port.js';
 import { assertSafeFilter } from '../filter-guard.js';
 import { recordComparator } from './compare.js';
 import { openLog, replayLog, type LogFile } from './log-file.js';
-import { SecondaryIndexes } from './secondary-indexes.js';
+import { SecondaryIndexes, lastUpdatedBounds } from './secondary-indexes.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -61,7 +61,7 @@ export class EmbeddedStore implements ResourceStore {
   private readonly records = new Map<string, StoredRecord>();
   /** Earlier versions per key, ascending by v (the current version is in `current`). */
   private readonly older = new Map<string, StoredRecord[]>();
-  /** Every version in write order; lu is non-decreasing along it. */
+  /** Every version, ordered by lu (non-decreasing); the history walk and _lastUpdated lookups rely on it. */
   private readonly timeline: StoredRecord[] = [];
   private readonly indexes = new SecondaryIndexes();
   private readonly queryCache = new Map<string, Query>();
@@ -97,7 +97,11 @@ export class EmbeddedStore implements ResourceStore {
       this.indexes.add(record);
       this.live++;
     }
-    this.timeline.push(record);
+    // Keep the timeline ordered by lu. Writes normally arrive in clock order; one planned earlier but
+    // committed later (or a clock step back) is inserted at its place — rare, so the O(n) splice is fine.
+    const last = this.timeline[this.timeline.length - 1];
+    if (!last || last.lu <= record.lu) this.timeline.push(record);
+    else this.timeline.splice(this.timelineIndex(record.lu + 1), 0, record);
   }
 
   async current(type: string, id: string): Promise<StoredRecord | undefined> {
@@ -123,9 +127,39 @@ export class EmbeddedStore implements ResourceStore {
     return q;
   }
 
+  /** First timeline position with lu >= t (the timeline is ordered by lu). */
+  private timelineIndex(t: number): number {
+    let lo = 0;
+    let hi = this.timeline.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.timeline[mid].lu < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Keys of current records among timeline[start, end). */
+  private currentIn(start: number, end: number): string[] {
+    const keys: string[] = [];
+    for (let i = start; i < end; i++) {
+      const r = this.timeline[i];
+      if (this.records.get(r._id) === r) keys.push(r._id);
+    }
+    return keys;
+  }
+
   private matching(filter: FilterDocument): StoredRecord[] {
     const query = this.compile(filter);
-    const candidates = this.indexes.candidates(filter);
+    let candidates = this.indexes.candidates(filter);
+    const bounds = lastUpdatedBounds(filter);
+    if (bounds) {
+      // The _lastUpdated "index" is the timeline itself, ordered by lu: a binary search gives the slice.
+      const size = candidates === undefined ? Infinity : Array.isArray(candidates) ? candidates.length : candidates.size;
+      const start = bounds.min === undefined ? 0 : this.timelineIndex(bounds.min);
+      const end = bounds.max === undefined ? this.timeline.length : this.timelineIndex(bounds.max + 1);
+      if (end - start < size) candidates = this.currentIn(start, end);
+    }
     const out: StoredRecord[] = [];
     if (candidates === undefined) {
       for (const r of this.records.values()) if (!r.del && query.test(r as unknown as Record<string, unknown>)) out.push(r);

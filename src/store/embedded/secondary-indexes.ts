@@ -70,7 +70,7 @@ export class SecondaryIndexes {
    * Candidate keys for a filter, or undefined when no index applies (scan everything).
    * Looks at top-level conjuncts only; each usable conjunct gives a candidate set and the smallest wins.
    */
-  candidates(filter: FilterDocument): Iterable<string> | undefined {
+  candidates(filter: FilterDocument): Keys | string[] | undefined {
     const conjuncts = flattenAnd(filter);
     let best: Keys | string[] | undefined;
     const consider = (keys: Keys | string[]): void => {
@@ -149,4 +149,30 @@ function tokenLookupKeys(cond: unknown): string[] | undefined {
   if (s === undefined) return [`\u0001${c}`];
   if (typeof s === 'string') return [`${s}\u0000${c}`];
   return undefined;
+}
+
+/**
+ * Bounds on lastUpdated implied by a top-level `sp._lastUpdated` condition. A stored lastUpdated is an
+ * instant (lo = hi = lu), so any bound on lo or hi bounds lu; strict bounds are widened to inclusive,
+ * which can only add candidates, never drop a match.
+ */
+export function lastUpdatedBounds(filter: FilterDocument): { min?: number; max?: number } | undefined {
+  let min: number | undefined;
+  let max: number | undefined;
+  for (const c of flattenAnd(filter)) {
+    const cond = c['sp._lastUpdated'];
+    if (typeof cond !== 'object' || cond === null) continue;
+    const em = (cond as Record<string, unknown>).$elemMatch;
+    if (typeof em !== 'object' || em === null) continue;
+    for (const field of ['lo', 'hi']) {
+      const ops = (em as Record<string, unknown>)[field];
+      if (typeof ops !== 'object' || ops === null) continue;
+      for (const [op, v] of Object.entries(ops as Record<string, unknown>)) {
+        if (typeof v !== 'number') continue;
+        if (op === '$gt' || op === '$gte') min = Math.max(min ?? v, v);
+        if (op === '$lt' || op === '$lte') max = Math.min(max ?? v, v);
+      }
+    }
+  }
+  return min === undefined && max === undefined ? undefined : { min, max };
 }
