@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --members N --seed S --duration SEC --connections C --scenarios a,b --rounds R --profile]`
  *
- * 1. Seeds N members (default 10,000) into `.bench-data/members-N-seed-S/`,
- *    once: later runs reuse the folder (--reseed to redo it). Reports the seeding time.
+ * 1. Seeds N members (default 10,000) into `.bench-data/members-N-seed-S/`, once: later runs reuse
+ *    the folder while the code that shapes it is unchanged (--reseed forces it). Reports seeding time.
  * 2. Reload: opens that folder in a fresh process and times it (target < 15 s).
  * 3. Starts the real server (startServer) in a child process on it and loads each scenario with
  *    autocannon from this process, rotating over many ids.
@@ -14,11 +14,12 @@
  *    open in Chrome DevTools or speedscope) and prints the hottest files and functions.
  */
 import { cpus, loadavg } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runChild, startChild } from './bench/child-process.js';
+import { startChild } from './bench/child-process.js';
+import { ensureSeeded } from './bench/seed-cache.js';
 import { runLoad, type LoadResult } from './bench/run-load.js';
 import { buildScenarios, SCENARIO_NAMES, TARGETS, type Scenario } from './bench/scenarios.js';
 import { formatReport, judgeScenario, type BenchReport, type ScenarioOutcome } from './bench/report.js';
@@ -26,7 +27,6 @@ import { formatSummary, summarizeProfile, type CpuProfile, type ProfileSummary }
 import type { ReloadReport } from './bench/time-reload.js';
 import type { ServerReady } from './bench/serve-fhir.js';
 import type { CeilingKind, RecordedResponse } from './bench/serve-ceiling.js';
-import type { SeedSummary } from './seed/seed-data-folder.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
@@ -45,9 +45,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --sample N        ids to rotate over per scenario (default 2000)
   --rounds R        measure each scenario R times, alternating server and ceilings, and keep the
                     median of each (default 1; 3 steadies the ratios on a noisy host)
-  --node-flags "F"  extra Node flags for the server and reload processes, e.g.
-                    "--max-semi-space-size=64" (to try a runtime setting before proposing it)
+  --node-flags=F    extra Node flags (space-separated) for the server and reload processes, e.g.
+                    --node-flags=--max-semi-space-size=64 (to try a runtime setting first)
   --reseed          seed the cached data folder again
+  --keep-data       reuse the cached folder even if the generator/index/store code changed since
   --profile         CPU-profile the server per scenario and the reload (bench-results/profiles/) and
                     print the hot spots; figures are then taken with the profiler attached
 `;
@@ -62,23 +63,6 @@ function intArg(name: string, raw: string | undefined, def: number, min: number,
 }
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
-
-/** Seed the cached folder unless a complete earlier seeding (its summary file) is there. */
-async function ensureSeeded(dataDir: string, members: number, seed: number, reseed: boolean): Promise<{ cached: boolean; summary: SeedSummary }> {
-  const summaryPath = join(dataDir, 'bench-seed.json');
-  if (!reseed && existsSync(summaryPath) && existsSync(join(dataDir, 'resources.log'))) {
-    return { cached: true, summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary };
-  }
-  log(`seeding ${members} members into ${dataDir}`);
-  // seed.ts writes the summary file last, so a half-done seeding is never taken for a cached one.
-  await runChild(join(ROOT, 'scripts', 'seed.ts'), {
-    args: ['--members', String(members), '--seed', String(seed), '--data-dir', dataDir, '--force', '--summary-json', summaryPath],
-    nodeFlags: [HEAP],
-    cwd: ROOT,
-  });
-  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary;
-  return { cached: false, summary };
-}
 
 const DROPPED_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
@@ -131,6 +115,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       'node-flags': { type: 'string' },
       reseed: { type: 'boolean', default: false },
+      'keep-data': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -163,7 +148,7 @@ async function main(): Promise<void> {
   mkdirSync(join(RESULTS, 'fixtures'), { recursive: true });
   if (values.profile) mkdirSync(profileDir, { recursive: true });
 
-  const seeded = await ensureSeeded(dataDir, members, seed, values.reseed);
+  const seeded = await ensureSeeded({ root: ROOT, dataDir, members, seed, reseed: values.reseed, keepData: values['keep-data'], nodeFlags: [HEAP], log });
   log(`seed: ${seeded.summary.resources} resources in ${(seeded.summary.ms / 1000).toFixed(1)} s${seeded.cached ? ' (cached)' : ''}`);
 
   log('reload: opening the data folder in a fresh process');
