@@ -32,4 +32,4 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--max-old-space-size=8192", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=8192", "--max-semi-space-size=64", "dist/src/main.js"]

@@ -32,7 +32,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
 const RESULTS = join(ROOT, 'bench-results');
 /** A data set of 10,000 members takes a few GB of heap; Node's default limit may be lower. */
-const HEAP = '--max-old-space-size=8192';
+// The same V8 flags as `npm start` and the Dockerfile, so the bench measures what runs in production.
+const HEAP = ['--max-old-space-size=8192', '--max-semi-space-size=64'];
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const connections = intArg('connections', values.connections, 16, 1, 10_000);
   const sample = intArg('sample', values.sample, 2000, 1, 1_000_000);
   const rounds = intArg('rounds', values.rounds, 1, 1, 100);
-  const serverFlags = [HEAP, ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? [])];
+  const serverFlags = [...HEAP, ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? [])];
   const only = values.scenarios?.split(',').map((s) => s.trim());
   const unknown = only?.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown scenario(s): ${unknown.join(', ')}`);
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
   mkdirSync(join(RESULTS, 'fixtures'), { recursive: true });
   if (values.profile) mkdirSync(profileDir, { recursive: true });
 
-  const seeded = await ensureSeeded({ root: ROOT, dataDir, members, seed, reseed: values.reseed, keepData: values['keep-data'], nodeFlags: [HEAP], log });
+  const seeded = await ensureSeeded({ root: ROOT, dataDir, members, seed, reseed: values.reseed, keepData: values['keep-data'], nodeFlags: HEAP, log });
   log(`seed: ${seeded.summary.resources} resources in ${(seeded.summary.ms / 1000).toFixed(1)} s${seeded.cached ? ' (cached)' : ''}`);
 
   log('reload: opening the data folder in a fresh process');

@@ -37,7 +37,11 @@ export interface StoredRecord {
   lu: number;
   /** True for a delete tombstone (the resource is absent). */
   del: boolean;
-  /** The resource as served (meta.versionId / meta.lastUpdated set). Absent on tombstones. */
+  /**
+   * The resource as served (meta.versionId / meta.lastUpdated set). Absent on tombstones. An adapter
+   * may implement this and `sp` as lazily parsed accessors, so read them as properties: spreading a
+   * record read from a store (`{ ...record }`) is not guaranteed to copy them.
+   */
   res?: Resource;
   /**
    * Optional: `res` already serialised as JSON. An adapter that keeps it (the embedded one does)

@@ -3,18 +3,19 @@
  * folder (log-file.ts). Queries are the same MongoDB filter documents the MongoDB adapter sends,
  * evaluated with mingo on candidates narrowed by in-memory indexes (secondary-indexes.ts).
  *
- * Resources are kept as their JSON text (served as is, parsed only when code asks for `res`), which
- * halves memory and makes reads cheap; the log stores the same text, so reload never re-serialises.
+ * Resources and their index values are kept as JSON text (embedded-record.ts): served as is, parsed only
+ * when code reads `res` or a query must look inside `sp`; the log stores the same text, so reload is
+ * mostly reading the file.
  */
 import { join } from 'node:path';
 import { Query } from 'mingo';
-import type { Resource } from '@medplum/fhirtypes';
 import type { FilterDocument, FindQuery, FindResult, HistoryQuery, ResourceStore, StoredRecord, WriteOp } from '../port.js';
 import { VersionConflictError } from '../port.js';
 import { assertSafeFilter } from '../filter-guard.js';
 import { recordComparator } from './compare.js';
 import { openLog, replayLog, type LogFile } from './log-file.js';
-import { SecondaryIndexes, lastUpdatedBounds } from './secondary-indexes.js';
+import { SecondaryIndexes, indexKeysOf, lastUpdatedBounds } from './secondary-indexes.js';
+import { EmbeddedRecord, decodeLine, encodeLine, fromStoredRecord } from './embedded-record.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -22,47 +23,16 @@ export interface EmbeddedStoreOptions {
   fsync?: boolean;
 }
 
-/** What a log line holds for one record: everything but the parsed resource. */
-type LoggedRecord = Omit<StoredRecord, 'res'> & { json?: string };
-
 const LOG_NAME = 'resources.log';
 
-/** Give a record a lazily parsed `res` backed by its JSON text. */
-function hydrate(rec: LoggedRecord): StoredRecord {
-  const out = rec as StoredRecord;
-  if (rec.json !== undefined && !Object.prototype.hasOwnProperty.call(out, 'res')) {
-    let parsed: Resource | undefined;
-    const json = rec.json;
-    Object.defineProperty(out, 'res', {
-      enumerable: true,
-      configurable: true,
-      get: () => (parsed ??= JSON.parse(json) as Resource),
-    });
-  }
-  return out;
-}
-
-/** Prepare a record for the log and for memory: JSON text instead of the object. */
-function dehydrate(rec: StoredRecord): StoredRecord {
-  const json = rec.json ?? (rec.res ? JSON.stringify(rec.res) : undefined);
-  const copy: LoggedRecord = { _id: rec._id, type: rec.type, id: rec.id, v: rec.v, lu: rec.lu, del: rec.del, sp: rec.sp, so: rec.so, cmp: rec.cmp };
-  if (json !== undefined) copy.json = json;
-  return hydrate(copy);
-}
-
-/** Only the JSON text is written, never `res` (reading that getter would parse the resource). */
-function logLine(records: StoredRecord[]): string {
-  return JSON.stringify(
-    records.map((r): LoggedRecord => ({ _id: r._id, type: r.type, id: r.id, v: r.v, lu: r.lu, del: r.del, sp: r.sp, so: r.so, cmp: r.cmp, json: r.json })),
-  );
-}
+const toMemory = (rec: StoredRecord): EmbeddedRecord => fromStoredRecord(rec, indexKeysOf);
 
 export class EmbeddedStore implements ResourceStore {
-  private readonly records = new Map<string, StoredRecord>();
+  private readonly records = new Map<string, EmbeddedRecord>();
   /** Earlier versions per key, ascending by v (the current version is in `current`). */
-  private readonly older = new Map<string, StoredRecord[]>();
+  private readonly older = new Map<string, EmbeddedRecord[]>();
   /** Every version, ordered by lu (non-decreasing); the history walk and _lastUpdated lookups rely on it. */
-  private readonly timeline: StoredRecord[] = [];
+  private readonly timeline: EmbeddedRecord[] = [];
   private readonly indexes = new SecondaryIndexes();
   private readonly queryCache = new Map<string, Query>();
   private live = 0;
@@ -74,14 +44,13 @@ export class EmbeddedStore implements ResourceStore {
     const store = new EmbeddedStore(opts);
     const path = join(opts.dataDir, LOG_NAME);
     replayLog(path, (line) => {
-      const records = JSON.parse(line) as LoggedRecord[];
-      for (const r of records) store.apply(hydrate(r));
+      for (const r of decodeLine(line)) store.apply(r);
     });
     store.log = openLog(path, { fsync: opts.fsync ?? false });
     return store;
   }
 
-  private apply(record: StoredRecord): void {
+  private apply(record: EmbeddedRecord): void {
     const prev = this.records.get(record._id);
     if (prev) {
       if (!prev.del) {
@@ -149,26 +118,28 @@ export class EmbeddedStore implements ResourceStore {
     return keys;
   }
 
-  private matching(filter: FilterDocument): StoredRecord[] {
-    const query = this.compile(filter);
-    let candidates = this.indexes.candidates(filter);
+  private matching(filter: FilterDocument): EmbeddedRecord[] {
+    const plan = this.indexes.plan(filter);
+    let candidates: Iterable<string> | undefined = plan.candidates;
     const bounds = lastUpdatedBounds(filter);
     if (bounds) {
       // The _lastUpdated "index" is the timeline itself, ordered by lu: a binary search gives the slice.
-      const size = candidates === undefined ? Infinity : Array.isArray(candidates) ? candidates.length : candidates.size;
+      const size = candidates === undefined ? Infinity : Array.isArray(candidates) ? candidates.length : candidates instanceof Set ? candidates.size : Infinity;
       const start = bounds.min === undefined ? 0 : this.timelineIndex(bounds.min);
       const end = bounds.max === undefined ? this.timeline.length : this.timelineIndex(bounds.max + 1);
       if (end - start < size) candidates = this.currentIn(start, end);
     }
-    const out: StoredRecord[] = [];
-    if (candidates === undefined) {
-      for (const r of this.records.values()) if (!r.del && query.test(r as unknown as Record<string, unknown>)) out.push(r);
-    } else {
-      for (const key of candidates) {
-        const r = this.records.get(key);
-        if (r && !r.del && query.test(r as unknown as Record<string, unknown>)) out.push(r);
-      }
-    }
+    // Only what the indexes could not answer goes to mingo (compiled once per distinct residual).
+    const query = plan.residual.length === 0 ? undefined : this.compile(plan.residual.length === 1 ? plan.residual[0] : { $and: plan.residual });
+    const out: EmbeddedRecord[] = [];
+    const consider = (r: EmbeddedRecord | undefined): void => {
+      if (!r || r.del) return;
+      for (const check of plan.checks) if (!check(r)) return;
+      if (query && !query.test(r.queryView())) return;
+      out.push(r);
+    };
+    if (candidates === undefined) for (const r of this.records.values()) consider(r);
+    else for (const key of candidates) consider(this.records.get(key));
     return out;
   }
 
@@ -184,7 +155,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   async history(q: HistoryQuery): Promise<StoredRecord[]> {
-    let source: StoredRecord[];
+    let source: EmbeddedRecord[];
     if (q.type !== undefined && q.id !== undefined) {
       const key = `${q.type}/${q.id}`;
       const cur = this.records.get(key);
@@ -192,8 +163,8 @@ export class EmbeddedStore implements ResourceStore {
     } else {
       source = this.timeline;
     }
-    const out: StoredRecord[] = [];
-    const inOrder = (a: StoredRecord, b: StoredRecord): number =>
+    const out: EmbeddedRecord[] = [];
+    const inOrder = (a: Pick<StoredRecord, 'lu' | '_id' | 'v'>, b: Pick<StoredRecord, 'lu' | '_id' | 'v'>): number =>
       b.lu - a.lu || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0) || b.v - a.v;
     // Walk newest first; the timeline is in write order, so collect candidates then order exactly.
     for (let i = source.length - 1; i >= 0; i--) {
@@ -204,7 +175,7 @@ export class EmbeddedStore implements ResourceStore {
       }
       if (q.type !== undefined && r.type !== q.type) continue;
       if (q.before !== undefined && r.lu >= q.before) continue;
-      if (q.after && inOrder(r, { lu: q.after.lu, _id: q.after.key, v: q.after.v } as StoredRecord) <= 0) continue;
+      if (q.after && inOrder(r, { lu: q.after.lu, _id: q.after.key, v: q.after.v }) <= 0) continue;
       out.push(r);
       // Records sharing the boundary lu may be out of key order in the timeline: collect them all.
       if (out.length >= q.limit && (i === 0 || source[i - 1].lu !== r.lu)) break;
@@ -226,23 +197,23 @@ export class EmbeddedStore implements ResourceStore {
       }
       seen.set(key, op.record.v);
     }
-    const records = ops.map((op) => dehydrate(op.record));
-    this.requireLog().append(logLine(records));
+    const records = ops.map((op) => toMemory(op.record));
+    this.requireLog().append(encodeLine(records));
     for (const r of records) this.apply(r);
   }
 
   async load(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>): Promise<number> {
-    let batch: StoredRecord[] = [];
+    let batch: EmbeddedRecord[] = [];
     let n = 0;
     const flush = (): void => {
       if (batch.length === 0) return;
-      this.requireLog().append(logLine(batch));
+      this.requireLog().append(encodeLine(batch));
       for (const r of batch) this.apply(r);
       n += batch.length;
       batch = [];
     };
     for await (const r of records) {
-      batch.push(dehydrate(r));
+      batch.push(toMemory(r));
       if (batch.length >= 500) flush();
     }
     flush();

@@ -1,133 +1,211 @@
 /**
- * In-memory secondary indexes of the embedded store, and the planner that picks the smallest candidate
- * set for a filter document before mingo evaluates the full filter on each candidate.
+ * In-memory secondary indexes of the embedded store, and the planner that uses them.
  *
  * Indexed: live records by type; reference fields used by nearly every member-facing query (patient,
- * subject, beneficiary, Provenance target, the patient compartment); identifier tokens. The planner
- * only *narrows*: the full filter is always evaluated on every candidate, so an index can never change
- * a result, only the time to compute it.
+ * subject, beneficiary, Provenance target, the patient compartment `cmp`); identifier tokens.
+ *
+ * The planner looks at the top-level conjuncts of a filter document. A conjunct of a shape an index
+ * answers *exactly* (type equality, `_id`/`id` equality or `$in`, equality or `$in` on an indexed
+ * reference field, `$elemMatch {s?, c}` on an indexed token field) becomes a direct membership check;
+ * the smallest such set drives the scan. Every other conjunct is evaluated by mingo, unchanged. So an
+ * index can make a query faster but never change its result.
  */
 import type { FilterDocument, IndexValue, StoredRecord } from '../port.js';
+import type { IndexKeys } from './embedded-record.js';
 
-const REFERENCE_FIELDS = ['sp.patient', 'sp.subject', 'sp.beneficiary', 'sp.target', 'cmp'] as const;
-const TOKEN_FIELDS = ['sp.identifier'] as const;
+const REFERENCE_FIELDS = new Set(['sp.patient', 'sp.subject', 'sp.beneficiary', 'sp.target']);
+const TOKEN_FIELDS = new Set(['sp.identifier']);
+const CMP = 'cmp';
 
-type Keys = Set<string>;
+/** A posting list: one key is kept as a plain string (most lists have exactly one entry). */
+type Posting = string | Set<string>;
 
 function tokenKeys(v: IndexValue): string[] {
   if (typeof v !== 'object' || !('c' in v) || v.c === undefined || 'v' in v) return [];
   return [`${v.s ?? ''}\u0000${v.c}`, `\u0001${v.c}`];
 }
 
-function valuesOf(record: StoredRecord, field: string): string[] {
-  if (field === 'cmp') return record.cmp;
-  const code = field.slice(3);
-  const vals = record.sp[code] ?? [];
-  if ((TOKEN_FIELDS as readonly string[]).includes(field)) return vals.flatMap(tokenKeys);
-  return vals.filter((v): v is string => typeof v === 'string');
+/** The index keys of a record, computed once when it is written and kept in the log. */
+export function indexKeysOf(record: StoredRecord): IndexKeys {
+  const out: IndexKeys = {};
+  if (record.del) return out;
+  for (const field of REFERENCE_FIELDS) {
+    const vals = (record.sp[field.slice(3)] ?? []).filter((v): v is string => typeof v === 'string');
+    if (vals.length > 0) out[field] = vals;
+  }
+  for (const field of TOKEN_FIELDS) {
+    const vals = (record.sp[field.slice(3)] ?? []).flatMap(tokenKeys);
+    if (vals.length > 0) out[field] = vals;
+  }
+  return out;
+}
+
+export interface IndexedRecord {
+  _id: string;
+  type: string;
+  id: string;
+  del: boolean;
+  cmp: string[];
+  ix: IndexKeys;
+}
+
+/** A membership check derived from one exactly-answered conjunct. */
+interface ExactConjunct {
+  /** Candidate keys, or undefined when this conjunct cannot drive a scan (e.g. `id` without a type). */
+  keys?: () => Iterable<string>;
+  size: number;
+  test: (r: IndexedRecord) => boolean;
+}
+
+export interface QueryPlan {
+  /** Keys to scan, or undefined to scan every record. */
+  candidates?: Iterable<string>;
+  /** Exact checks every candidate must pass (cheap, no mingo). */
+  checks: Array<(r: IndexedRecord) => boolean>;
+  /** Conjuncts mingo must still evaluate; empty when the indexes answered everything. */
+  residual: FilterDocument[];
 }
 
 export class SecondaryIndexes {
-  private readonly byType = new Map<string, Keys>();
-  private readonly byField = new Map<string, Map<string, Keys>>();
+  private readonly byType = new Map<string, Set<string>>();
+  private readonly byField = new Map<string, Map<string, Posting>>();
 
   constructor() {
-    for (const f of [...REFERENCE_FIELDS, ...TOKEN_FIELDS]) this.byField.set(f, new Map());
+    for (const f of [...REFERENCE_FIELDS, ...TOKEN_FIELDS, CMP]) this.byField.set(f, new Map());
   }
 
-  add(record: StoredRecord): void {
+  private static fieldValues(record: IndexedRecord, field: string): string[] {
+    return field === CMP ? record.cmp : (record.ix[field] ?? []);
+  }
+
+  add(record: IndexedRecord): void {
     if (record.del) return;
     let t = this.byType.get(record.type);
     if (!t) this.byType.set(record.type, (t = new Set()));
     t.add(record._id);
     for (const [field, index] of this.byField) {
-      for (const value of valuesOf(record, field)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(record._id);
+      for (const value of SecondaryIndexes.fieldValues(record, field)) {
+        const p = index.get(value);
+        if (p === undefined) index.set(value, record._id);
+        else if (typeof p === 'string') {
+          if (p !== record._id) index.set(value, new Set([p, record._id]));
+        } else p.add(record._id);
       }
     }
   }
 
-  remove(record: StoredRecord): void {
+  remove(record: IndexedRecord): void {
     this.byType.get(record.type)?.delete(record._id);
     for (const [field, index] of this.byField) {
-      for (const value of valuesOf(record, field)) {
-        const keys = index.get(value);
-        if (keys) {
-          keys.delete(record._id);
-          if (keys.size === 0) index.delete(value);
+      for (const value of SecondaryIndexes.fieldValues(record, field)) {
+        const p = index.get(value);
+        if (p === undefined) continue;
+        if (typeof p === 'string') {
+          if (p === record._id) index.delete(value);
+        } else {
+          p.delete(record._id);
+          if (p.size === 1) index.set(value, p.values().next().value as string);
+          else if (p.size === 0) index.delete(value);
         }
       }
     }
   }
 
-  typeCount(type: string): number {
-    return this.byType.get(type)?.size ?? 0;
+  private has(field: string, value: string, key: string): boolean {
+    const p = this.byField.get(field)?.get(value);
+    return p === undefined ? false : typeof p === 'string' ? p === key : p.has(key);
   }
 
-  /**
-   * Candidate keys for a filter, or undefined when no index applies (scan everything).
-   * Looks at top-level conjuncts only; each usable conjunct gives a candidate set and the smallest wins.
-   */
-  candidates(filter: FilterDocument): Keys | string[] | undefined {
-    const conjuncts = flattenAnd(filter);
-    let best: Keys | string[] | undefined;
-    const consider = (keys: Keys | string[]): void => {
-      const size = Array.isArray(keys) ? keys.length : keys.size;
-      if (best === undefined || size < (Array.isArray(best) ? best.length : best.size)) best = keys;
-    };
-    let type: string | undefined;
-    for (const c of conjuncts) {
-      for (const [field, cond] of Object.entries(c)) {
-        if (field === 'type' && typeof cond === 'string') {
-          type = cond;
-          consider(this.byType.get(cond) ?? new Set());
-        } else if (field === '_id') {
-          const ids = equalityValues(cond);
-          if (ids) consider(ids);
-        } else if (REFERENCE_FIELDS.includes(field as (typeof REFERENCE_FIELDS)[number])) {
-          const vals = equalityValues(cond);
-          if (vals) consider(this.union(field, vals));
-        } else if (TOKEN_FIELDS.includes(field as (typeof TOKEN_FIELDS)[number])) {
-          const keys = tokenLookupKeys(cond);
-          if (keys) consider(this.union(field, keys));
-        }
-      }
-    }
-    // `id` needs the type to become a key.
-    if (type !== undefined) {
-      for (const c of conjuncts) {
-        if ('id' in c) {
-          const ids = equalityValues(c.id);
-          if (ids) consider(ids.map((id) => `${type}/${id}`));
-        }
-      }
-    }
-    return best;
-  }
-
-  private union(field: string, values: string[]): Keys {
+  private size(field: string, values: string[]): number {
     const index = this.byField.get(field)!;
-    if (values.length === 1) return index.get(values[0]) ?? new Set();
-    const out = new Set<string>();
-    for (const v of values) for (const k of index.get(v) ?? []) out.add(k);
-    return out;
+    let n = 0;
+    for (const v of values) {
+      const p = index.get(v);
+      n += p === undefined ? 0 : typeof p === 'string' ? 1 : p.size;
+    }
+    return n;
+  }
+
+  private *keysOf(field: string, values: string[]): Iterable<string> {
+    const index = this.byField.get(field)!;
+    const seen = values.length > 1 ? new Set<string>() : undefined;
+    for (const v of values) {
+      const p = index.get(v);
+      if (p === undefined) continue;
+      for (const k of typeof p === 'string' ? [p] : p) {
+        if (seen) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+        }
+        yield k;
+      }
+    }
+  }
+
+  private exact(conjunct: FilterDocument, type: string | undefined): ExactConjunct | undefined {
+    const entries = Object.entries(conjunct);
+    if (entries.length !== 1) return undefined;
+    const [field, cond] = entries[0];
+    if (field === 'type' && typeof cond === 'string') {
+      const set = this.byType.get(cond);
+      return { keys: () => set ?? [], size: set?.size ?? 0, test: (r) => r.type === cond };
+    }
+    if (field === '_id') {
+      const vals = equalityValues(cond);
+      if (!vals) return undefined;
+      const set = new Set(vals);
+      return { keys: () => set, size: set.size, test: (r) => set.has(r._id) };
+    }
+    if (field === 'id') {
+      const vals = equalityValues(cond);
+      if (!vals) return undefined;
+      const set = new Set(vals);
+      const keys = type === undefined ? undefined : () => vals.map((id) => `${type}/${id}`);
+      return { keys, size: type === undefined ? Infinity : vals.length, test: (r) => set.has(r.id) };
+    }
+    if (REFERENCE_FIELDS.has(field) || field === CMP) {
+      const vals = equalityValues(cond);
+      if (!vals) return undefined;
+      return { keys: () => this.keysOf(field, vals), size: this.size(field, vals), test: (r) => vals.some((v) => this.has(field, v, r._id)) };
+    }
+    if (TOKEN_FIELDS.has(field)) {
+      const keys = tokenLookupKeys(cond);
+      if (!keys) return undefined;
+      return { keys: () => this.keysOf(field, keys), size: this.size(field, keys), test: (r) => keys.some((k) => this.has(field, k, r._id)) };
+    }
+    return undefined;
+  }
+
+  plan(filter: FilterDocument): QueryPlan {
+    const conjuncts = flattenAnd(filter);
+    const typeConj = conjuncts.find((c) => Object.keys(c).length === 1 && typeof c.type === 'string');
+    const type = typeConj?.type as string | undefined;
+    const exact: ExactConjunct[] = [];
+    const residual: FilterDocument[] = [];
+    for (const c of conjuncts) {
+      const e = this.exact(c, type);
+      if (e) exact.push(e);
+      else residual.push(c);
+    }
+    let driver: ExactConjunct | undefined;
+    for (const e of exact) if (e.keys && (driver === undefined || e.size < driver.size)) driver = e;
+    return {
+      candidates: driver?.keys?.(),
+      checks: exact.filter((e) => e !== driver).map((e) => e.test),
+      residual,
+    };
   }
 }
 
 function flattenAnd(filter: FilterDocument): FilterDocument[] {
-  const out: FilterDocument[] = [];
   const keys = Object.keys(filter);
   if (keys.length === 1 && keys[0] === '$and' && Array.isArray(filter.$and)) {
-    for (const f of filter.$and as FilterDocument[]) out.push(...flattenAnd(f));
-  } else {
-    out.push(filter);
+    return (filter.$and as FilterDocument[]).flatMap(flattenAnd);
   }
-  return out;
+  return keys.length === 0 ? [] : [filter];
 }
 
-/** A plain value, `{ $eq: v }` or `{ $in: [...] }` of strings; anything else is not an equality. */
+/** A plain string, `{ $eq: s }` or `{ $in: [strings] }`; anything else is not an equality. */
 function equalityValues(cond: unknown): string[] | undefined {
   if (typeof cond === 'string') return [cond];
   if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) return undefined;
@@ -139,9 +217,11 @@ function equalityValues(cond: unknown): string[] | undefined {
   return undefined;
 }
 
-/** `{ $elemMatch: { s?, c } }` with plain strings → index keys. */
+/** `{ $elemMatch: { s?: string, c: string } }` → index keys. */
 function tokenLookupKeys(cond: unknown): string[] | undefined {
   if (typeof cond !== 'object' || cond === null) return undefined;
+  const keys = Object.keys(cond);
+  if (keys.length !== 1 || keys[0] !== '$elemMatch') return undefined;
   const em = (cond as Record<string, unknown>).$elemMatch;
   if (typeof em !== 'object' || em === null) return undefined;
   const { s, c, ...rest } = em as Record<string, unknown>;

@@ -1,0 +1,105 @@
+/**
+ * How the embedded store keeps a record in memory, and how a record is written to and read from its log.
+ *
+ * Memory: 300,000 resources × ~14 search parameters as objects is millions of small objects, which is
+ * what made reload and GC slow. So the resource and its index values are kept as JSON *text* and parsed
+ * only when code reads `res` or a query has to look inside `sp` (then memoised). Reads serve `json` as is.
+ * The secondary-index keys (`ix`) are small and kept parsed, so indexes build without touching `sp`.
+ *
+ * Log line format (one line per write; a transaction is one line, so it is applied whole or not at all):
+ *
+ *   <meta JSON array> ( TAB <sp JSON> TAB <resource JSON or empty for a tombstone> )*
+ *
+ * JSON.stringify never emits a raw TAB or newline (they are escaped inside strings), so the fields split
+ * cleanly, and the two large texts need no unescaping on reload.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { IndexValue, StoredRecord } from '../port.js';
+
+/** Index keys per indexed field (see secondary-indexes.ts), kept with the record. */
+export type IndexKeys = Record<string, string[]>;
+
+interface Meta {
+  t: string;
+  i: string;
+  v: number;
+  lu: number;
+  d?: 1;
+  so: Record<string, string | number | null>;
+  cmp: string[];
+  ix: IndexKeys;
+}
+
+export class EmbeddedRecord implements StoredRecord {
+  readonly _id: string;
+  private spCache: Record<string, IndexValue[]> | undefined;
+  private resCache: Resource | undefined;
+
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly v: number,
+    readonly lu: number,
+    readonly del: boolean,
+    readonly so: Record<string, string | number | null>,
+    readonly cmp: string[],
+    readonly ix: IndexKeys,
+    readonly spText: string,
+    readonly json: string | undefined,
+  ) {
+    this._id = `${type}/${id}`;
+  }
+
+  get sp(): Record<string, IndexValue[]> {
+    return (this.spCache ??= JSON.parse(this.spText) as Record<string, IndexValue[]>);
+  }
+
+  get res(): Resource | undefined {
+    if (this.json === undefined) return undefined;
+    return (this.resCache ??= JSON.parse(this.json) as Resource);
+  }
+
+  /** The fields a filter document may name, as a plain object for mingo. */
+  queryView(): Record<string, unknown> {
+    return { _id: this._id, type: this.type, id: this.id, v: this.v, lu: this.lu, del: this.del, sp: this.sp, so: this.so, cmp: this.cmp };
+  }
+}
+
+function assertNoSeparators(text: string, what: string): void {
+  if (text.includes('\t') || text.includes('\n')) throw new Error(`${what} contains a raw TAB or newline`);
+}
+
+export function fromStoredRecord(rec: StoredRecord, indexKeys: (r: StoredRecord) => IndexKeys): EmbeddedRecord {
+  if (rec instanceof EmbeddedRecord) return rec;
+  const json = rec.json ?? (rec.res ? JSON.stringify(rec.res) : undefined);
+  const spText = JSON.stringify(rec.sp);
+  if (json !== undefined) assertNoSeparators(json, 'resource JSON');
+  return new EmbeddedRecord(rec.type, rec.id, rec.v, rec.lu, rec.del, rec.so, rec.cmp, indexKeys(rec), spText, json);
+}
+
+export function encodeLine(records: EmbeddedRecord[]): string {
+  const meta: Meta[] = records.map((r) => ({
+    t: r.type,
+    i: r.id,
+    v: r.v,
+    lu: r.lu,
+    ...(r.del ? { d: 1 as const } : {}),
+    so: r.so,
+    cmp: r.cmp,
+    ix: r.ix,
+  }));
+  const parts = [JSON.stringify(meta)];
+  for (const r of records) parts.push(r.spText, r.json ?? '');
+  return parts.join('\t');
+}
+
+export function decodeLine(line: string): EmbeddedRecord[] {
+  const parts = line.split('\t');
+  const meta = JSON.parse(parts[0]) as Meta[];
+  if (!Array.isArray(meta) || parts.length !== 1 + meta.length * 2) throw new Error('malformed store log line');
+  return meta.map((m, k) => {
+    const spText = parts[1 + k * 2];
+    const json = parts[2 + k * 2];
+    return new EmbeddedRecord(m.t, m.i, m.v, m.lu, m.d === 1, m.so, m.cmp, m.ix, spText, json === '' ? undefined : json);
+  });
+}
