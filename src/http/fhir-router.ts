@@ -49,7 +49,9 @@ export interface FhirRouterDeps {
 
 export function fhirRouter(deps: FhirRouterDeps): Router {
   const router = express.Router();
-  router.use(express.raw({ type: () => true, limit: deps.maxBodyBytes }));
+  // Bodies are read only for the methods that carry one (GET/DELETE skip the parser entirely).
+  const readBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  router.use((req, res, next) => (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? readBody(req, res, next) : next()));
 
   route(router, { method: 'get', path: '/metadata', audiences: ['public'], description: 'CapabilityStatement' }, (req, res) => {
     checkFormat(req);

@@ -39,6 +39,12 @@ export function subsetResource(json: string, elements: string[] | undefined, sum
   return JSON.stringify(out);
 }
 
+const SEARCH_MODE_JSON = {
+  match: '"search":{"mode":"match"}',
+  include: '"search":{"mode":"include"}',
+  outcome: '"search":{"mode":"outcome"}',
+} as const;
+
 export function renderBundle(
   shell: { id: string; type: Bundle['type']; total?: number; link?: BundleLink[]; lastUpdated: string },
   entries: BundleEntryText[],
@@ -53,16 +59,33 @@ export function renderBundle(
   if (shell.link && shell.link.length > 0) head.link = shell.link;
   const headJson = JSON.stringify(head);
   if (entries.length === 0) return headJson;
-  const parts = entries.map((e) => {
-    const fields: string[] = [];
-    if (e.fullUrl !== undefined) fields.push(`"fullUrl":${JSON.stringify(e.fullUrl)}`);
-    if (e.resource !== undefined) fields.push(`"resource":${e.resource}`);
-    if (e.search) fields.push(`"search":${JSON.stringify(e.search)}`);
-    if (e.request) fields.push(`"request":${JSON.stringify(e.request)}`);
-    if (e.response) fields.push(`"response":${JSON.stringify(e.response)}`);
-    return `{${fields.join(',')}}`;
-  });
-  return `${headJson.slice(0, -1)},"entry":[${parts.join(',')}]}`;
+  // Built with `+` on purpose: V8 keeps the concatenation as a rope and copies the (large) resource
+  // texts once, when the response is encoded, instead of once per join.
+  let out = `${headJson.slice(0, -1)},"entry":[`;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    let entry = '{';
+    let sep = '';
+    if (e.fullUrl !== undefined) {
+      entry += `"fullUrl":${JSON.stringify(e.fullUrl)}`;
+      sep = ',';
+    }
+    if (e.resource !== undefined) {
+      entry += sep + '"resource":' + e.resource;
+      sep = ',';
+    }
+    if (e.search) {
+      entry += sep + SEARCH_MODE_JSON[e.search.mode];
+      sep = ',';
+    }
+    if (e.request) {
+      entry += sep + '"request":' + JSON.stringify(e.request);
+      sep = ',';
+    }
+    if (e.response) entry += sep + '"response":' + JSON.stringify(e.response);
+    out += (i === 0 ? '' : ',') + entry + '}';
+  }
+  return out + ']}';
 }
 
 export function pageUrl(baseUrl: string, path: string, params: Array<[string, string]>): string {
