@@ -13,6 +13,7 @@ import type { ResourceValidator } from './fhir/rest/types.js';
 import { fullAccess } from './fhir/access.js';
 import { notFound } from './fhir/outcome.js';
 import { requestId } from './http/request-id.js';
+import { accessLog } from './http/access-log.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { fhirRouter } from './http/fhir-router.js';
 import { route } from './http/audience.js';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false); // FHIR ETags are version ids, set by the engine
   app.set('query parser', 'simple');
   app.use(requestId);
+  app.use(accessLog(deps.logger));
   app.use(helmet({ contentSecurityPolicy: false }));
 
   route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
