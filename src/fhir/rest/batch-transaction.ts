@@ -145,7 +145,7 @@ async function runTransaction(ctx: FhirContext, entries: BundleEntry[], dispatch
       throw err;
     }
   }
-  // Resolve references that point at entries created in this transaction (an update may refer to a POST).
+  // Every write of the transaction in one atomic store write.
   try {
     await ctx.store.write(ops);
   } catch (err) {

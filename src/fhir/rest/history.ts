@@ -57,13 +57,14 @@ export async function history(ctx: FhirContext, type: string | undefined, id: st
     if (!current || !visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
   }
   const rows = await ctx.store.history({ type, id, since, after, limit: count + 1 });
-  // System-wide history only shows what the caller may see; records of other compartments are skipped.
-  const visible = rows.filter((r) => (type !== undefined || ctx.access.allows(r.type, 'history')) && visibleTo(ctx, r));
-  const pageRows = visible.slice(0, count);
+  // Only what the caller may see is shown; the next cursor continues after the last row *examined*, so
+  // hidden rows shorten a page but never stop paging.
+  const examined = rows.slice(0, count);
+  const pageRows = examined.filter((r) => (type !== undefined || ctx.access.allows(r.type, 'history')) && visibleTo(ctx, r));
   const path = [type, id, '_history'].filter(Boolean).join('/');
   const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, after ? [...used, ['_cursor', encode({ lu: after.lu, _id: after.key, v: after.v } as StoredRecord)]] : used) }];
-  if (rows.length > count && pageRows.length > 0) {
-    links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...used, ['_cursor', encode(pageRows[pageRows.length - 1])]]) });
+  if (rows.length > count && examined.length > 0) {
+    links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...used, ['_cursor', encode(examined[examined.length - 1])]]) });
   }
   const entries = pageRows.map((r) => {
     const isCreate = r.v === 1;

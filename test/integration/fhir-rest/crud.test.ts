@@ -179,6 +179,28 @@ describe('history', () => {
   });
 });
 
+describe('history paging', () => {
+  it('when type history is paged with next links, then every version is seen exactly once, newest first', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 13; i++) {
+      const r = await api().post('/fhir/Device').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Device', lotNumber: `lot-${i}` }));
+      created.push(r.body.id);
+    }
+    await api().put(`/fhir/Device/${created[0]}`).set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Device', id: created[0], lotNumber: 'lot-0b' }));
+    const seen: string[] = [];
+    let url: string | undefined = '/fhir/Device/_history?_count=4';
+    while (url) {
+      const page = await api().get(url.replace(srv.url, ''));
+      expect(page.status).toBe(200);
+      seen.push(...page.body.entry.map((e: { resource: { id: string; meta: { versionId: string } } }) => `${e.resource.id}/${e.resource.meta.versionId}`));
+      url = page.body.link.find((l: { relation: string }) => l.relation === 'next')?.url;
+    }
+    expect(seen.length).toBe(14);
+    expect(new Set(seen).size).toBe(14);
+    expect(seen[0]).toBe(`${created[0]}/2`);
+  });
+});
+
 describe('validation', () => {
   it('when a resource breaks the R4 structure, then 422 lists the issues and nothing is stored', async () => {
     const before = (await api().get('/fhir/Observation?_summary=count')).body.total;
