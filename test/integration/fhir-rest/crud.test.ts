@@ -112,6 +112,27 @@ describe('update with If-Match', () => {
   });
 });
 
+describe('concurrent updates', () => {
+  it('when many updates of one resource race, then each is applied or answered 409, and none is lost', async () => {
+    const created = await api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(aPatient('Race')));
+    const id = created.body.id as string;
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api().put(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify({ ...aPatient(`Race${i}`), id }))),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    for (const r of results.filter((x) => x.status === 409)) expect(r.body.resourceType).toBe('OperationOutcome');
+    const applied = results.filter((r) => r.status === 200);
+    const read = await api().get(`/fhir/Patient/${id}`);
+    // Every acknowledged update made exactly one version; the last one acknowledged is what is stored.
+    expect(Number(read.body.meta.versionId)).toBe(1 + applied.length);
+    const newest = applied.reduce((a, b) => (Number(a.body.meta.versionId) > Number(b.body.meta.versionId) ? a : b));
+    expect(read.body.name[0].family).toBe(newest.body.name[0].family);
+    const versions = new Set(applied.map((r) => r.body.meta.versionId));
+    expect(versions.size).toBe(applied.length);
+  });
+});
+
 describe('JSON Patch', () => {
   it('when a valid patch is sent, then the resource changes and a new version is made', async () => {
     const created = await api().post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(JSON.stringify(aPatient('Patchy')));
