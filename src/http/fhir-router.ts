@@ -16,7 +16,8 @@ const FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
 
 /** `_format` (R4 http.html#mime) and Accept: only JSON is served; asking for something else only is 406. */
 function checkFormat(req: Request): void {
-  const format = typeof req.query._format === 'string' ? req.query._format.split(';')[0].trim() : undefined;
+  // A literal `+` in the query string decodes to a space; many clients send `_format=application/fhir+json` so.
+  const format = typeof req.query._format === 'string' ? req.query._format.split(';')[0].trim().replace(/ json$/, '+json') : undefined;
   if (format !== undefined && !FORMATS.has(format)) throw notAcceptable(`_format '${format}' is not supported; use json`);
   const accept = req.get('Accept');
   if (accept && !/(\*\/\*|application\/(\*|json|fhir\+json))/.test(accept)) throw notAcceptable('This server returns application/fhir+json');

@@ -13,7 +13,7 @@ import { FhirError, badRequest, conflict, outcome } from '../outcome.js';
 import { renderBundle, type BundleEntryText } from '../search/bundle.js';
 import { assertJsonDepth } from './json-depth.js';
 import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
-import { planCreate, planDelete, planPatch, planUpdate, type WritePlan } from './write-plans.js';
+import { conditionalMatch, planCreate, planDelete, planPatch, planUpdate, type WritePlan } from './write-plans.js';
 import type { WriteOp } from '../../store/port.js';
 
 type Dispatch = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
@@ -28,18 +28,41 @@ interface ParsedEntry {
   path: string[];
   query: Array<[string, string]>;
   entry: BundleEntry;
+  fullUrl?: string;
+  ifMatch?: string;
+  ifNoneExist?: string;
 }
 
-function parseEntry(entry: BundleEntry, index: number): ParsedEntry {
-  const request = entry.request;
-  if (!request?.method || !request.url) throw badRequest(`Bundle entry ${index} has no request.method and request.url`, [`Bundle.entry[${index}].request`]);
+const optionalString = (value: unknown, what: string, index: number): string | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badRequest(`Bundle entry ${index}: ${what} must be a string`, [`Bundle.entry[${index}]`]);
+  return value;
+};
+
+/** Every field of an entry is checked here: a Bundle is untrusted input, entry by entry. */
+function parseEntry(raw: unknown, index: number): ParsedEntry {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badRequest(`Bundle entry ${index} is not an object`, [`Bundle.entry[${index}]`]);
+  const entry = raw as BundleEntry;
+  const request = entry.request as Record<string, unknown> | undefined;
+  if (typeof request !== 'object' || request === null || typeof request.method !== 'string' || typeof request.url !== 'string') {
+    throw badRequest(`Bundle entry ${index} needs request.method and request.url (strings)`, [`Bundle.entry[${index}].request`]);
+  }
   const method = request.method.toUpperCase() as Method;
   if (!METHODS.has(method)) throw badRequest(`Bundle entry ${index}: unsupported method ${request.method}`);
   const url = request.url.replace(/^https?:\/\/[^/]+\/fhir\//, '').replace(/^\//, '');
   const [pathPart, queryPart] = url.split('?', 2);
   const path = pathPart.split('/').filter(Boolean);
   if (path.length === 0 || path.length > 4) throw badRequest(`Bundle entry ${index}: invalid request.url '${request.url}'`);
-  return { index, method, path, query: [...new URLSearchParams(queryPart ?? '')], entry };
+  return {
+    index,
+    method,
+    path,
+    query: [...new URLSearchParams(queryPart ?? '')],
+    entry,
+    fullUrl: optionalString(entry.fullUrl, 'fullUrl', index),
+    ifMatch: optionalString(request.ifMatch, 'request.ifMatch', index),
+    ifNoneExist: optionalString(request.ifNoneExist, 'request.ifNoneExist', index),
+  };
 }
 
 function responseText(res: FhirResponse, resource?: Resource): BundleEntryText['response'] {
@@ -68,7 +91,7 @@ function rewriteReferences(value: unknown, map: Map<string, string>): unknown {
   return value;
 }
 
-async function runBatch(ctx: FhirContext, entries: BundleEntry[], dispatch: Dispatch): Promise<string> {
+async function runBatch(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<string> {
   const out: BundleEntryText[] = [];
   for (let i = 0; i < entries.length; i++) {
     try {
@@ -78,7 +101,7 @@ async function runBatch(ctx: FhirContext, entries: BundleEntry[], dispatch: Disp
         path: p.path,
         query: p.query,
         body: p.method === 'PATCH' ? patchBody(p.entry) : p.entry.resource,
-        headers: { ifMatch: p.entry.request?.ifMatch, ifNoneExist: p.entry.request?.ifNoneExist },
+        headers: { ifMatch: p.ifMatch, ifNoneExist: p.ifNoneExist },
       });
       out.push({ resource: bodyText(res), response: responseText(res) });
     } catch (err) {
@@ -105,16 +128,27 @@ function patchBody(entry: BundleEntry): unknown {
   return r;
 }
 
-async function runTransaction(ctx: FhirContext, entries: BundleEntry[], dispatch: Dispatch): Promise<string> {
+async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<string> {
   const parsed = entries.map(parseEntry);
-  // Assign ids to POSTed resources first so every reference to them can be resolved.
+  // Resolve every fullUrl before any entry is planned, so a reference to any entry resolves wherever it
+  // appears: a POST gets its new id (or, for a conditional create that matches, the existing resource);
+  // a PUT/PATCH entry is its own Type/id.
   const idMap = new Map<string, string>();
   const assigned = new Map<number, string>();
+  const matched = new Map<number, WritePlan>();
   for (const p of parsed) {
     if (p.method === 'POST' && p.path.length === 1) {
+      const existing = p.ifNoneExist ? await conditionalMatch(ctx, p.path[0], p.ifNoneExist) : undefined;
+      if (existing) {
+        matched.set(p.index, existing);
+        if (p.fullUrl && existing.record) idMap.set(p.fullUrl, existing.record._id);
+        continue;
+      }
       const id = ctx.newId();
       assigned.set(p.index, id);
-      if (p.entry.fullUrl) idMap.set(p.entry.fullUrl, `${p.path[0]}/${id}`);
+      if (p.fullUrl) idMap.set(p.fullUrl, `${p.path[0]}/${id}`);
+    } else if ((p.method === 'PUT' || p.method === 'PATCH') && p.path.length === 2 && p.fullUrl) {
+      idMap.set(p.fullUrl, `${p.path[0]}/${p.path[1]}`);
     }
   }
   const order = [...parsed].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
@@ -127,11 +161,9 @@ async function runTransaction(ctx: FhirContext, entries: BundleEntry[], dispatch
       const resource = rewriteReferences(p.entry.resource, idMap);
       let plan: WritePlan;
       if (p.method === 'POST' && p.path.length === 1) {
-        plan = await planCreate(ctx, p.path[0], resource, p.entry.request?.ifNoneExist, assigned.get(p.index));
-        // A conditional create that found a match points its fullUrl at the existing resource.
-        if (!plan.op && plan.record && p.entry.fullUrl) idMap.set(p.entry.fullUrl, plan.record._id);
-      } else if (p.method === 'PUT' && p.path.length === 2) plan = await planUpdate(ctx, p.path[0], p.path[1], resource, p.entry.request?.ifMatch);
-      else if (p.method === 'PATCH' && p.path.length === 2) plan = await planPatch(ctx, p.path[0], p.path[1], patchBody(p.entry), p.entry.request?.ifMatch);
+        plan = matched.get(p.index) ?? (await planCreate(ctx, p.path[0], resource, undefined, assigned.get(p.index)));
+      } else if (p.method === 'PUT' && p.path.length === 2) plan = await planUpdate(ctx, p.path[0], p.path[1], resource, p.ifMatch);
+      else if (p.method === 'PATCH' && p.path.length === 2) plan = await planPatch(ctx, p.path[0], p.path[1], patchBody(p.entry), p.ifMatch);
       else if (p.method === 'DELETE' && p.path.length === 2) plan = await planDelete(ctx, p.path[0], p.path[1]);
       else throw badRequest(`Bundle entry ${p.index}: ${p.method} ${p.path.join('/')} is not allowed in a transaction`);
       if (plan.op) {
@@ -178,7 +210,7 @@ export async function batchOrTransaction(ctx: FhirContext, body: unknown, dispat
   const bundle = body as Bundle;
   if (typeof body !== 'object' || body === null || bundle.resourceType !== 'Bundle') throw badRequest('POST to the base takes a Bundle');
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not '${String(bundle.type)}'`);
-  const entries = bundle.entry ?? [];
+  const entries: unknown[] = (bundle.entry as unknown[] | undefined) ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array');
   if (entries.length > ctx.limits.maxBundleEntries) throw badRequest(`A Bundle may have at most ${ctx.limits.maxBundleEntries} entries`);
   const json = bundle.type === 'batch' ? await runBatch(ctx, entries, dispatch) : await runTransaction(ctx, entries, dispatch);

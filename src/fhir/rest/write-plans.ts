@@ -38,13 +38,22 @@ async function existingFor(ctx: FhirContext, type: string, ifNoneExist: string):
   return records[0];
 }
 
+/** The plan of a conditional create whose condition matched: nothing to write, 200 with the match. */
+export async function conditionalMatch(ctx: FhirContext, type: string, ifNoneExist: string): Promise<WritePlan | undefined> {
+  assertKnownType(ctx, type);
+  if (!ctx.access.allows(type, 'create')) throw forbidden(`Not allowed to create ${type}`);
+  const existing = await existingFor(ctx, type, ifNoneExist);
+  if (!existing) return undefined;
+  return { record: existing, response: { status: 200, body: existing.res, headers: { ...versionHeaders(existing), Location: `${ctx.baseUrl}/${existing._id}/_history/${existing.v}` } } };
+}
+
 export async function planCreate(ctx: FhirContext, type: string, body: unknown, ifNoneExist?: string, id?: string): Promise<WritePlan> {
   assertKnownType(ctx, type);
   if (!ctx.access.allows(type, 'create')) throw forbidden(`Not allowed to create ${type}`);
   const input = requireResource(ctx, body, type);
   if (ifNoneExist) {
-    const existing = await existingFor(ctx, type, ifNoneExist);
-    if (existing) return { record: existing, response: { status: 200, body: existing.res, headers: { ...versionHeaders(existing), Location: `${ctx.baseUrl}/${existing._id}/_history/${existing.v}` } } };
+    const matched = await conditionalMatch(ctx, type, ifNoneExist);
+    if (matched) return matched;
   }
   // The server assigns the id of a created resource; any id in the body is ignored (R4 http.html#create).
   const now = ctx.clock();

@@ -127,7 +127,11 @@ export class EmbeddedStore implements ResourceStore {
       const size = candidates === undefined ? Infinity : Array.isArray(candidates) ? candidates.length : candidates instanceof Set ? candidates.size : Infinity;
       const start = bounds.min === undefined ? 0 : this.timelineIndex(bounds.min);
       const end = bounds.max === undefined ? this.timeline.length : this.timelineIndex(bounds.max + 1);
-      if (end - start < size) candidates = this.currentIn(start, end);
+      if (end - start < size) {
+        candidates = this.currentIn(start, end);
+        // The conjunct that produced the replaced candidates is not among the checks: apply it now.
+        if (plan.driverCheck) plan.checks.push(plan.driverCheck);
+      }
     }
     // Only what the indexes could not answer goes to mingo (compiled once per distinct residual).
     const query = plan.residual.length === 0 ? undefined : this.compile(plan.residual.length === 1 ? plan.residual[0] : { $and: plan.residual });

@@ -62,6 +62,8 @@ export interface QueryPlan {
   candidates?: Iterable<string>;
   /** Exact checks every candidate must pass (cheap, no mingo). */
   checks: Array<(r: IndexedRecord) => boolean>;
+  /** The check of the conjunct that produced `candidates`: whoever replaces the candidates must apply it. */
+  driverCheck?: (r: IndexedRecord) => boolean;
   /** Conjuncts mingo must still evaluate; empty when the indexes answered everything. */
   residual: FilterDocument[];
 }
@@ -153,15 +155,15 @@ export class SecondaryIndexes {
     if (field === '_id') {
       const vals = equalityValues(cond);
       if (!vals) return undefined;
-      const set = new Set(vals);
+      const set = new Set(vals); // `$in` may repeat a value; each key is considered once
       return { keys: () => set, size: set.size, test: (r) => set.has(r._id) };
     }
     if (field === 'id') {
       const vals = equalityValues(cond);
       if (!vals) return undefined;
       const set = new Set(vals);
-      const keys = type === undefined ? undefined : () => vals.map((id) => `${type}/${id}`);
-      return { keys, size: type === undefined ? Infinity : vals.length, test: (r) => set.has(r.id) };
+      const keys = type === undefined ? undefined : () => [...set].map((id) => `${type}/${id}`);
+      return { keys, size: type === undefined ? Infinity : set.size, test: (r) => set.has(r.id) };
     }
     if (REFERENCE_FIELDS.has(field) || field === CMP) {
       const vals = equalityValues(cond);
@@ -192,6 +194,7 @@ export class SecondaryIndexes {
     return {
       candidates: driver?.keys?.(),
       checks: exact.filter((e) => e !== driver).map((e) => e.test),
+      driverCheck: driver?.test,
       residual,
     };
   }

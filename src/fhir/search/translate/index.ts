@@ -20,7 +20,6 @@ function translateValue(clause: Clause, value: ParsedValue, now: number): Filter
     case 'string':
       return translateString(field, clause.modifier, value);
     case 'token':
-      if (clause.param.code === '_id') return { id: value.code ?? '' };
       return translateToken(field, clause.modifier, value);
     case 'reference':
       return translateReference(field, value);
@@ -35,8 +34,14 @@ function translateValue(clause: Clause, value: ParsedValue, now: number): Filter
 
 export function translateClause(clause: Clause, now: number): FilterDocument {
   // `_id=a,b` is the most common multi-value case: one $in keeps it on the id index.
-  if (clause.param.code === '_id' && clause.values.every((v) => v.kind === 'token')) {
-    const ids = clause.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : ''));
+  if (clause.param.code === '_id') {
+    // The id is the record's own `id` field, never an `sp` value.
+    if (clause.values.some((v) => v.kind === 'missing')) {
+      const missing = clause.values.some((v) => v.kind === 'missing' && v.missing);
+      return missing ? { id: { $in: [] } } : { id: { $exists: true } };
+    }
+    const ids = [...new Set(clause.values.map((v) => (v.kind === 'token' ? (v.code ?? '') : '')))];
+    if (clause.modifier === 'not') return { id: { $nin: ids } };
     return ids.length === 1 ? { id: ids[0] } : { id: { $in: ids } };
   }
   const parts = clause.values.map((v) => translateValue(clause, v, now));

@@ -29,9 +29,12 @@ export function translateNumber(field: string, value: Extract<ParsedValue, { kin
     case 'le':
       m.v = { $lte: value.value };
       break;
-    case 'ap':
-      m.v = { $gte: value.value * 0.9, $lte: value.value * 1.1 };
+    case 'ap': {
+      // Within 10% of the value (R4 search.html §3.1.1.4.1), whatever its sign.
+      const margin = Math.abs(value.value) * 0.1;
+      m.v = { $gte: value.value - margin, $lte: value.value + margin };
       break;
+    }
   }
   if (value.system !== undefined) m.s = value.system;
   if (value.code !== undefined) {
