@@ -37,7 +37,10 @@ export function send(res: Response, out: FhirResponse): void {
     return;
   }
   res.setHeader('Content-Type', FHIR_JSON);
-  res.end(body);
+  // Encode once: ending with a string makes Node measure it (Content-Length) and then encode it again.
+  const bytes = Buffer.from(body, 'utf8');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 export interface FhirRouterDeps {
