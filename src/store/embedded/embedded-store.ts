@@ -124,10 +124,9 @@ export class EmbeddedStore implements ResourceStore {
     const bounds = lastUpdatedBounds(filter);
     if (bounds) {
       // The _lastUpdated "index" is the timeline itself, ordered by lu: a binary search gives the slice.
-      const size = candidates === undefined ? Infinity : Array.isArray(candidates) ? candidates.length : candidates instanceof Set ? candidates.size : Infinity;
       const start = bounds.min === undefined ? 0 : this.timelineIndex(bounds.min);
       const end = bounds.max === undefined ? this.timeline.length : this.timelineIndex(bounds.max + 1);
-      if (end - start < size) {
+      if (end - start < plan.size) {
         candidates = this.currentIn(start, end);
         // The conjunct that produced the replaced candidates is not among the checks: apply it now.
         if (plan.driverCheck) plan.checks.push(plan.driverCheck);

@@ -60,6 +60,8 @@ interface ExactConjunct {
 export interface QueryPlan {
   /** Keys to scan, or undefined to scan every record. */
   candidates?: Iterable<string>;
+  /** How many keys `candidates` yields (Infinity when it is every record). */
+  size: number;
   /** Exact checks every candidate must pass (cheap, no mingo). */
   checks: Array<(r: IndexedRecord) => boolean>;
   /** The check of the conjunct that produced `candidates`: whoever replaces the candidates must apply it. */
@@ -193,6 +195,7 @@ export class SecondaryIndexes {
     for (const e of exact) if (e.keys && (driver === undefined || e.size < driver.size)) driver = e;
     return {
       candidates: driver?.keys?.(),
+      size: driver?.size ?? Infinity,
       checks: exact.filter((e) => e !== driver).map((e) => e.test),
       driverCheck: driver?.test,
       residual,

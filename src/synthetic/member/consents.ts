@@ -23,15 +23,12 @@ function signedOn(run: MemberRun): string {
   return randomDay(run.rng, from, addDays(run.nowDay, -1));
 }
 
-export function addProviderAccessOptOut(run: MemberRun): void {
-  const day = signedOn(run);
-  const at = businessInstant(run.rng, day);
-  const id = run.sink.nextId('cns');
-  const payer = refTo('Organization', run.ctx.directory.payer.id, 'MassHealth');
-  const consent: Consent = {
+/** What every member-signed consent shares: an active privacy consent by the member about their own data. */
+function memberConsent(run: MemberRun, id: string, at: string, profile: string): Consent {
+  return {
     resourceType: 'Consent',
     id,
-    meta: { lastUpdated: at, profile: [DAVINCI_PROFILE.pdexProviderConsent] },
+    meta: { lastUpdated: at, profile: [profile] },
     identifier: [{ system: IDENTIFIER_SYSTEM.consentId, value: id.toUpperCase() }],
     status: 'active',
     scope: PRIVACY,
@@ -39,6 +36,16 @@ export function addProviderAccessOptOut(run: MemberRun): void {
     patient: refTo('Patient', run.profile.id),
     dateTime: at,
     performer: [refTo('Patient', run.profile.id)],
+  };
+}
+
+export function addProviderAccessOptOut(run: MemberRun): void {
+  const day = signedOn(run);
+  const at = businessInstant(run.rng, day);
+  const id = run.sink.nextId('cns');
+  const payer = refTo('Organization', run.ctx.directory.payer.id, 'MassHealth');
+  const consent: Consent = {
+    ...memberConsent(run, id, at, DAVINCI_PROFILE.pdexProviderConsent),
     organization: [payer],
     policyRule: concept(CODE_SYSTEM.consentPolicy, 'cric', 'Common Rule Informed Consent'),
     provision: {
@@ -72,16 +79,7 @@ export function addPayerToPayerOptIn(run: MemberRun): void {
   run.sink.add(form);
   const id = run.sink.nextId('cns');
   const consent: Consent = {
-    resourceType: 'Consent',
-    id,
-    meta: { lastUpdated: at, profile: [DAVINCI_PROFILE.hrexConsent] },
-    identifier: [{ system: IDENTIFIER_SYSTEM.consentId, value: id.toUpperCase() }],
-    status: 'active',
-    scope: PRIVACY,
-    category: DISCLOSURE,
-    patient: refTo('Patient', run.profile.id),
-    dateTime: at,
-    performer: [refTo('Patient', run.profile.id)],
+    ...memberConsent(run, id, at, DAVINCI_PROFILE.hrexConsent),
     sourceReference: refTo('DocumentReference', docId),
     policy: [{ uri: HREX_CONSENT_POLICY_REGULAR }],
     provision: {
