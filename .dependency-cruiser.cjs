@@ -19,10 +19,10 @@ module.exports = {
     },
     {
       name: 'adapters-only-know-the-port',
-      comment: 'A store adapter imports only the port and the filter guard (and its own folder).',
+      comment: 'A store adapter imports only the ports (resources, documents) and the filter guard (and its own folder).',
       severity: 'error',
       from: { path: '^src/store/(embedded|mongodb)/' },
-      to: { path: '^src/(?!store/(port|filter-guard)\\.ts$|store/(embedded|mongodb)/)' },
+      to: { path: '^src/(?!store/(port|document-port|filter-guard)\\.ts$|store/(embedded|mongodb)/)' },
     },
     {
       name: 'only-composition-names-adapters',

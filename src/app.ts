@@ -2,6 +2,9 @@
  * createApp(deps): the express application — middleware order, one router per API, error middleware
  * last. Everything it needs is passed in (no module singletons), so a test builds its own app.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -10,7 +13,7 @@ import type { Config } from './config.js';
 import type { ResourceStore } from './store/port.js';
 import type { SearchRegistry } from './fhir/search/registry.js';
 import type { ResourceValidator } from './fhir/rest/types.js';
-import { fullAccess } from './fhir/access.js';
+import type { AuthServer } from './auth/auth-server.js';
 import { notFound } from './fhir/outcome.js';
 import { requestId } from './http/request-id.js';
 import { accessLog } from './http/access-log.js';
@@ -24,10 +27,15 @@ export interface AppDeps {
   registry: SearchRegistry;
   validate: ResourceValidator;
   capabilityStatement: () => CapabilityStatement;
+  /** The SMART authorization server and the resource server's token check. */
+  auth: AuthServer;
+  smartConfiguration: () => unknown;
   logger: Logger;
   clock?: () => Date;
   newId?: () => string;
 }
+
+const siteCss = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'web', 'assets', 'site.css'), 'utf8');
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -36,7 +44,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestId);
   app.use(accessLog(deps.logger));
+  // Pages set their own strict CSP; JSON APIs need none. HSTS is left to the TLS-terminating proxy.
   app.use(helmet({ contentSecurityPolicy: false }));
+
+  route(app, { method: 'get', path: '/assets/site.css', audiences: ['public'], description: 'stylesheet of the sign-in, consent and account pages' }, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('text/css').send(siteCss);
+  });
+  deps.auth.mount(app);
 
   route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
     const resources = await deps.store.size();
@@ -56,9 +71,8 @@ export function createApp(deps: AppDeps): Express {
         limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
       },
       capabilityStatement: deps.capabilityStatement,
-      // No authorization server yet (issue: SMART on FHIR): every caller gets full access, so the
-      // server must not be exposed beyond a trusted network until that lands. See README.
-      accessFor: () => fullAccess('unauthenticated'),
+      authenticate: (req) => deps.auth.authenticate(req),
+      smartConfiguration: deps.smartConfiguration,
       maxBodyBytes: deps.config.maxBodyBytes,
     }),
   );

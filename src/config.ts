@@ -24,7 +24,7 @@ export const SETTINGS = {
     'Public FHIR base used in links, fullUrls and Location headers. Default `http://localhost:<port>/fhir` (the port actually bound).',
   ),
   store: setting('STORE', z.enum(['embedded', 'mongodb']).default('embedded'), 'Storage adapter: `embedded` (in process, persisted under DATA_DIR) or `mongodb`.'),
-  dataDir: setting('DATA_DIR', z.string().min(1).default('./data'), 'Data folder of the embedded store (and generated demo keys in later issues).'),
+  dataDir: setting('DATA_DIR', z.string().min(1).default('./data'), 'Data folder: the embedded store, the authorization server keys, the bootstrap admin credential and demo logins.'),
   mongodbUri: setting('MONGODB_URI', z.string().optional(), 'MongoDB connection string; required when STORE=mongodb.'),
   mongodbDb: setting('MONGODB_DB', z.string().min(1).default('fhir'), 'MongoDB database name.'),
   seedMembers: setting('SEED_MEMBERS', int(0, 1_000_000).default(200), 'Members of synthetic demo data generated on first start into an empty store; `0` for an empty server.'),
@@ -35,6 +35,16 @@ export const SETTINGS = {
   maxCount: setting('MAX_COUNT', int(1, 10_000).default(1000), 'Largest page size; a larger `_count` is reduced to this.'),
   maxBundleEntries: setting('MAX_BUNDLE_ENTRIES', int(1, 100_000).default(10_000), 'Most entries in a batch or transaction Bundle.'),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
+  accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),
+  externalIssuer: setting('AUTH_EXTERNAL_ISSUER', z.string().url().optional(), 'Issuer (`iss`) of an external OpenID Connect authorization server whose access tokens are also accepted.'),
+  externalJwksUrl: setting('AUTH_EXTERNAL_JWKS_URL', z.string().url().optional(), "The external server's JWKS URL; required with AUTH_EXTERNAL_ISSUER."),
+  externalAudience: setting('AUTH_EXTERNAL_AUDIENCE', z.string().min(1).optional(), 'Accepted `aud` of external tokens. Default: the FHIR base.'),
+  externalPatientClaim: setting('AUTH_EXTERNAL_PATIENT_CLAIM', z.string().min(1).default('patient'), 'Claim of external tokens that carries the patient id (patient-context tokens).'),
+  externalStaffClients: setting(
+    'AUTH_EXTERNAL_STAFF_CLIENTS',
+    z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    'Comma-separated client ids (`client_id`/`azp`) of the external server whose tokens without a patient reach every member (payer staff tools). Others reach reference data only.',
+  ),
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -57,6 +67,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const raw = out as Raw;
   if (raw.store === 'mongodb' && !raw.mongodbUri) throw new ConfigError('Invalid configuration:\n  MONGODB_URI is required when STORE=mongodb');
   if (raw.maxCount < raw.defaultCount) throw new ConfigError('Invalid configuration:\n  MAX_COUNT must be at least DEFAULT_COUNT');
+  if ((raw.externalIssuer === undefined) !== (raw.externalJwksUrl === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  AUTH_EXTERNAL_ISSUER and AUTH_EXTERNAL_JWKS_URL go together');
+  }
   return { ...raw, baseUrl: raw.baseUrl?.replace(/\/+$/, '') };
 }
 
@@ -64,7 +77,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function configTable(): string {
   const rows = Object.values(SETTINGS).map((s) => {
     const parsed = s.schema.safeParse(undefined);
-    const def = parsed.success && parsed.data !== undefined ? `\`${String(parsed.data)}\`` : '—';
+    const empty = !parsed.success || parsed.data === undefined || (Array.isArray(parsed.data) && parsed.data.length === 0);
+    const def = empty ? '—' : `\`${String(parsed.data)}\``;
     return `| \`${s.env}\` | ${def} | ${s.doc} |`;
   });
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');

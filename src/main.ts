@@ -5,6 +5,34 @@
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { issuerFor } from './auth/auth-deps.js';
+import type { DemoLogins } from './demo-logins.js';
+
+/** What a newcomer needs to try a SMART launch against the demo data. */
+function demoLines(demo: DemoLogins | undefined, issuer: string, fhirBase: string): string[] {
+  if (!demo) return ['  Demo logins:        none (no demo data in this data folder)'];
+  const authorize = new URL(`${issuer}/auth/authorize`);
+  authorize.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: demo.patientApp.client_id,
+    redirect_uri: demo.patientApp.redirect_uri,
+    scope: demo.patientApp.scope,
+    state: 'demo',
+    aud: fhirBase,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString();
+  return [
+    `  Demo password:      ${demo.password}   (every demo login below)`,
+    ...demo.members.map((m, i) => `  Demo member ${i + 1}:     member ID ${m.memberId}, date of birth ${m.birthDate} (Patient/${m.patient})`),
+    ...(demo.provider ? [`  Demo provider user: ${demo.provider.login} (Primary User of ${demo.provider.organization})`] : []),
+    `  Demo payer staff:   ${demo.staff.login}`,
+    `  Demo patient app:   client_id ${demo.patientApp.client_id}, redirect ${demo.patientApp.redirect_uri}, public (PKCE)`,
+    `  Try a launch:       ${authorize.toString()}`,
+    '                      (code_verifier dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk; the code arrives on the redirect URL)',
+    `  Member account:     ${issuer}/account`,
+  ];
+}
 
 async function main(): Promise<void> {
   let config;
@@ -20,14 +48,17 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const running = await startServer(config, logger);
   const resources = await running.store.size();
+  const issuer = issuerFor(running.baseUrl);
   const lines = [
     '',
     `  FHIR server ready (${config.store} store, ${resources} resources${running.seeded ? `, ${running.seeded} generated now` : ''})`,
     `  FHIR base:          ${running.baseUrl}`,
-    `  CapabilityStatement ${running.baseUrl}/metadata`,
-    `  Try:                curl '${running.baseUrl}/Patient?_count=5'`,
+    `  CapabilityStatement ${running.baseUrl}/metadata (open; every other FHIR route needs a SMART token)`,
+    `  SMART discovery:    ${issuer}/.well-known/smart-configuration`,
+    `  Admin credential:   ${running.adminCredentials.path}${running.adminCredentials.created ? ' (created now)' : ''}`,
+    `                      token: curl -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d scope='system/*.rs' ${issuer}/auth/token`,
+    ...demoLines(running.demo, issuer, running.baseUrl),
     `  Listening on        ${running.url}`,
-    '  Demo credentials:   none yet — authorization (SMART on FHIR) is not built; keep this server on a trusted network.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

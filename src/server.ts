@@ -20,6 +20,15 @@ import { createApp } from './app.js';
 import { createValidator } from './fhir/validation/create-validator.js';
 import { seedIfEmpty } from './demo-data.js';
 import { outcome } from './fhir/outcome.js';
+import type { DocumentStore } from './store/document-port.js';
+import { openEmbeddedDocuments } from './store/embedded/embedded-documents.js';
+import { openMongoDocuments } from './store/mongodb/mongo-documents.js';
+import { loadOrCreateKeys } from './auth/signing-keys.js';
+import { createAuthServer, type AuthServer } from './auth/auth-server.js';
+import { ensureBootstrapAdmin } from './auth/bootstrap-admin.js';
+import { capabilitySecurity, smartConfiguration } from './auth/discovery.js';
+import { issuerFor } from './auth/auth-deps.js';
+import { createDemoLogins, readDemoLogins, type DemoLogins } from './demo-logins.js';
 
 /** The project root: two levels up from this file in src/ (tsx) or dist/src/ (compiled). */
 export const PROJECT_ROOT = (() => {
@@ -33,7 +42,13 @@ export interface RunningServer {
   server: Server;
   store: ResourceStore;
   registry: SearchRegistry;
+  docs: DocumentStore;
+  auth: AuthServer;
   seeded: number;
+  /** Where the bootstrap admin credential is (written on first start). */
+  adminCredentials: { path: string; created: boolean };
+  /** Demo sign-ins, when this data folder has demo data. */
+  demo?: DemoLogins;
   close(): Promise<void>;
 }
 
@@ -44,9 +59,17 @@ export async function openStore(config: Config, logger: Logger): Promise<Resourc
   return openEmbeddedStore({ dataDir: config.dataDir, fsync: config.fsync });
 }
 
+export async function openDocuments(config: Config): Promise<DocumentStore> {
+  if (config.store === 'mongodb') return openMongoDocuments({ uri: config.mongodbUri as string, dbName: config.mongodbDb });
+  return openEmbeddedDocuments({ dataDir: config.dataDir, fsync: config.fsync });
+}
+
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const started = Date.now();
   const store = await openStore(config, logger);
+  const docs = await openDocuments(config);
+  const { keys, created: keysCreated } = await loadOrCreateKeys(config.dataDir);
+  if (keysCreated) logger.info({ dir: join(config.dataDir, 'keys') }, 'generated the authorization server signing keys');
   logger.info({ store: config.store, resources: await store.size(), ms: Date.now() - started }, 'store open');
   const registry = loadSearchRegistry();
   const validator = createValidator(join(PROJECT_ROOT, 'profiles'));
@@ -74,10 +97,48 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       version,
       now: new Date(),
       basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
+      security: capabilitySecurity(issuerFor(baseUrl)),
     }));
 
   const seeded = await seedIfEmpty({ store, registry, baseUrl, members: config.seedMembers, seed: config.seed, logger });
-  const app = createApp({ config: { ...config, baseUrl }, store, registry, validate: validator.validate, capabilityStatement, logger });
+  const clock = (): Date => new Date();
+  const newId = (): string => crypto.randomUUID();
+  const auth = createAuthServer({
+    fhirBase: baseUrl,
+    keys,
+    docs,
+    store,
+    registry,
+    clock,
+    newId,
+    lifetimes: { accessToken: config.accessTokenSeconds },
+    ...(config.externalIssuer && config.externalJwksUrl
+      ? {
+          external: {
+            issuer: config.externalIssuer,
+            jwksUrl: config.externalJwksUrl,
+            ...(config.externalAudience ? { audience: config.externalAudience } : {}),
+            patientClaim: config.externalPatientClaim,
+            staffClients: config.externalStaffClients,
+          },
+        }
+      : {}),
+  });
+  const adminCredentials = await ensureBootstrapAdmin(auth.deps, config.dataDir);
+  if (adminCredentials.created) logger.info({ path: adminCredentials.path }, 'wrote the bootstrap admin credential');
+  const demo = seeded > 0 ? await createDemoLogins(auth.deps, store, config.dataDir) : readDemoLogins(config.dataDir);
+  const app = createApp({
+    config: { ...config, baseUrl },
+    store,
+    registry,
+    validate: validator.validate,
+    capabilityStatement,
+    auth,
+    smartConfiguration: () => smartConfiguration(issuerFor(baseUrl)),
+    logger,
+    clock,
+    newId,
+  });
   server.removeAllListeners('request');
   server.on('request', app);
   return {
@@ -86,13 +147,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     server,
     store,
     registry,
+    docs,
+    auth,
     seeded,
+    adminCredentials,
+    ...(demo ? { demo } : {}),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await store.close();
+      await docs.close();
     },
   };
 }

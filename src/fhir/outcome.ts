@@ -60,8 +60,9 @@ export const notAcceptable = (diagnostics: string): FhirError => new FhirError(4
 export const tooLarge = (diagnostics: string): FhirError => new FhirError(413, { code: 'too-costly', diagnostics });
 export const unprocessable = (issues: Issue[]): FhirError => new FhirError(422, issues);
 export const notSupported = (diagnostics: string): FhirError => new FhirError(400, { code: 'not-supported', diagnostics });
-export const unauthorized = (diagnostics: string): FhirError =>
-  new FhirError(401, { code: 'login', diagnostics }, { 'WWW-Authenticate': 'Bearer' });
+/** 401 with an RFC 6750 §3 challenge, e.g. `Bearer realm="fhir", error="invalid_token"`. */
+export const unauthorized = (diagnostics: string, challenge = 'Bearer'): FhirError =>
+  new FhirError(401, { code: 'login', diagnostics }, { 'WWW-Authenticate': challenge });
 export const forbidden = (diagnostics: string): FhirError => new FhirError(403, { code: 'forbidden', diagnostics });
 export const internalError = (requestId: string): FhirError =>
   new FhirError(500, { code: 'exception', diagnostics: `Internal server error (request ${requestId})` });

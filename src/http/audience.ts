@@ -6,7 +6,7 @@
 import type { Express, RequestHandler, Router } from 'express';
 
 export type Audience = 'public' | 'member' | 'provider' | 'payer' | 'admin';
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'all';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options' | 'all';
 
 export interface RouteDeclaration {
   method: Method;

@@ -6,7 +6,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { dispatch } from '../fhir/rest/dispatch.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/rest/types.js';
-import { notAcceptable } from '../fhir/outcome.js';
+import { FhirError, notAcceptable } from '../fhir/outcome.js';
 import type { Access } from '../fhir/access.js';
 import { fhirBody } from './fhir-body.js';
 import { assertAllRoutesDeclared, route } from './audience.js';
@@ -43,12 +43,43 @@ export function send(res: Response, out: FhirResponse): void {
   res.end(bytes);
 }
 
+/** What a FHIR request was and how it ended, for the audit trail. */
+export interface AccessRecord {
+  request: FhirRequest;
+  status: number;
+  /** Patient compartments whose data the response disclosed or changed (or, on failure, was asked for). */
+  compartments: string[];
+  requestId: string;
+}
+
+/** The authenticated caller: what they may do, and how their accesses are recorded. */
+export interface Caller {
+  access: Access;
+  record(entry: AccessRecord): Promise<void>;
+}
+
 export interface FhirRouterDeps {
   context: Omit<FhirContext, 'access'>;
   capabilityStatement: () => CapabilityStatement;
-  /** The caller's Access; the auth issue replaces the open default with token-based access. */
-  accessFor: (req: Request) => Access;
+  /** Verifies the request's token; throws a 401 FhirError when there is no valid one. */
+  authenticate: (req: Request) => Promise<Caller>;
+  /** SMART App Launch 2.x §Conformance: the discovery document is also served under the FHIR base. */
+  smartConfiguration: () => unknown;
   maxBodyBytes: number;
+}
+
+/**
+ * CORS for browser apps (SMART apps run in the member's browser). Safe to open to every origin: the API
+ * authenticates with bearer tokens only, never cookies, so a foreign page gains nothing it lacks.
+ */
+function cors(req: Request, res: Response, next: () => void): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'Location, ETag, Last-Modified, Content-Location, X-Request-Id');
+  if (req.method !== 'OPTIONS') return next();
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+  res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, Prefer');
+  res.setHeader('Access-Control-Max-Age', '600');
+  res.status(204).end();
 }
 
 export function fhirRouter(deps: FhirRouterDeps): Router {
@@ -56,6 +87,12 @@ export function fhirRouter(deps: FhirRouterDeps): Router {
   // Bodies are read only for the methods that carry one (GET/DELETE skip the parser entirely).
   const readBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
   router.use((req, res, next) => (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH' ? readBody(req, res, next) : next()));
+
+  router.use(cors);
+  route(router, { method: 'get', path: '/.well-known/smart-configuration', audiences: ['public'], description: 'SMART discovery under the FHIR base' }, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(deps.smartConfiguration());
+  });
 
   route(router, { method: 'get', path: '/metadata', audiences: ['public'], description: 'CapabilityStatement' }, (req, res) => {
     checkFormat(req);
@@ -80,8 +117,19 @@ export function fhirRouter(deps: FhirRouterDeps): Router {
         contentType: req.get('Content-Type'),
       },
     };
-    const ctx: FhirContext = { ...deps.context, access: deps.accessFor(req) };
-    send(res, await dispatch(ctx, fhirReq));
+    const caller = await deps.authenticate(req);
+    const ctx: FhirContext = { ...deps.context, access: caller.access };
+    const requestId = String(res.locals.requestId ?? '');
+    let out: FhirResponse;
+    try {
+      out = await dispatch(ctx, fhirReq);
+    } catch (err) {
+      // Refusals are recorded too: who tried to reach what, and that it was refused.
+      if (err instanceof FhirError && (err.status === 403 || err.status === 404)) await caller.record({ request: fhirReq, status: err.status, compartments: [], requestId });
+      throw err;
+    }
+    await caller.record({ request: fhirReq, status: out.status, compartments: out.compartments ?? [], requestId });
+    send(res, out);
   };
   route(
     router,

@@ -7,6 +7,7 @@
  * itself exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { adminTokenFor } from './test-server.js';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,8 @@ export interface ChildServer {
   baseUrl: string;
   pid: number;
   dataDir: string;
+  /** A bearer token of the data folder's bootstrap admin client. */
+  token: string;
   /** SIGKILL: no shutdown code runs, as when the host kills the process. Resolves once it has exited. */
   kill(): Promise<void>;
   /** SIGTERM: the clean shutdown main.ts installs. Resolves once it has exited (SIGKILL after 10 s). */
@@ -125,8 +128,10 @@ export function childServerPool(): ChildServerPool {
       await exited(child);
       throw err;
     }
+    const token = await adminTokenFor(opts.dataDir, url);
     return {
       url,
+      token,
       baseUrl: `${url}/fhir`,
       pid: child.pid as number,
       dataDir: opts.dataDir,

@@ -4,7 +4,7 @@
  * profiles declared in profiles/ — on top of the static parts in capability-statement/base.json.
  */
 import { readFileSync } from 'node:fs';
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from '@medplum/fhirtypes';
 import type { SearchRegistry } from '../search/registry.js';
 
 export interface DeclaredProfile {
@@ -20,6 +20,8 @@ export interface CapabilityInputs {
   now: Date;
   /** Path of the static base (capability-statement/base.json). */
   basePath: string;
+  /** rest.security: the SMART service and oauth-uris extension, from the auth layer. */
+  security?: CapabilityStatementRestSecurity;
 }
 
 const TYPE_INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
@@ -69,6 +71,7 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
     rest: [
       {
         ...rest,
+        ...(inputs.security ? { security: inputs.security } : {}),
         documentation: `${rest.documentation ?? ''} Result parameters supported on every search: ${RESULT_PARAMS.join(', ')}.`.trim(),
         resource: resources,
       },

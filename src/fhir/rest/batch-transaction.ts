@@ -6,6 +6,9 @@
  *    PUT/PATCH, then GET); POST entries get their ids first so that references to their fullUrl
  *    (`urn:uuid:…`) anywhere in the Bundle are rewritten to `Type/id`; all writes go to the store as
  *    one atomic write, and any failure rolls back everything and answers with that entry's error.
+ * Every entry goes through the same handlers (dispatch or the write plans), so it is checked against the
+ * caller's Access exactly like a request of its own; the response's compartments are the union of the
+ * entries'.
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
@@ -15,6 +18,7 @@ import { assertJsonDepth } from './json-depth.js';
 import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
 import { conditionalMatch, planCreate, planDelete, planPatch, planUpdate, type WritePlan } from './write-plans.js';
 import type { WriteOp } from '../../store/port.js';
+import { unionCompartments } from './visibility.js';
 
 type Dispatch = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
 type Method = FhirRequest['method'];
@@ -91,8 +95,14 @@ function rewriteReferences(value: unknown, map: Map<string, string>): unknown {
   return value;
 }
 
-async function runBatch(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<string> {
+interface Rendered {
+  json: string;
+  compartments: string[];
+}
+
+async function runBatch(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<Rendered> {
   const out: BundleEntryText[] = [];
+  const disclosed: Array<string[] | undefined> = [];
   for (let i = 0; i < entries.length; i++) {
     try {
       const p = parseEntry(entries[i], i);
@@ -104,12 +114,14 @@ async function runBatch(ctx: FhirContext, entries: unknown[], dispatch: Dispatch
         headers: { ifMatch: p.ifMatch, ifNoneExist: p.ifNoneExist },
       });
       out.push({ resource: bodyText(res), response: responseText(res) });
+      disclosed.push(res.compartments);
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       out.push({ response: { status: String(err.status), outcome: outcome(err.issues) } });
     }
   }
-  return renderBundle({ id: randomUUID(), type: 'batch-response', lastUpdated: ctx.clock().toISOString() }, out);
+  const json = renderBundle({ id: randomUUID(), type: 'batch-response', lastUpdated: ctx.clock().toISOString() }, out);
+  return { json, compartments: unionCompartments(disclosed) };
 }
 
 /** A PATCH entry carries its JSON Patch as a Binary resource (R4 http.html#patch in a transaction). */
@@ -128,7 +140,7 @@ function patchBody(entry: BundleEntry): unknown {
   return r;
 }
 
-async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<string> {
+async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Dispatch): Promise<Rendered> {
   const parsed = entries.map(parseEntry);
   // Resolve every fullUrl before any entry is planned, so a reference to any entry resolves wherever it
   // appears: a POST gets its new id (or, for a conditional create that matches, the existing resource);
@@ -185,11 +197,13 @@ async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Di
     throw err;
   }
   const out: BundleEntryText[] = [];
+  const disclosed: Array<string[] | undefined> = [];
   for (const p of parsed) {
     if (p.method === 'GET') {
       try {
         const res = await dispatch(ctx, { method: 'GET', path: p.path, query: p.query, headers: {} });
         out.push({ resource: bodyText(res), response: responseText(res) });
+        disclosed.push(res.compartments);
       } catch (err) {
         if (!(err instanceof FhirError)) throw err;
         out.push({ response: { status: String(err.status), outcome: outcome(err.issues) } });
@@ -197,13 +211,15 @@ async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Di
       continue;
     }
     const plan = plans.get(p.index)!;
+    disclosed.push(plan.response.compartments);
     out.push({
       fullUrl: plan.record ? `${ctx.baseUrl}/${plan.record._id}` : undefined,
       resource: bodyText(plan.response),
       response: responseText(plan.response),
     });
   }
-  return renderBundle({ id: randomUUID(), type: 'transaction-response', lastUpdated: ctx.clock().toISOString() }, out);
+  const json = renderBundle({ id: randomUUID(), type: 'transaction-response', lastUpdated: ctx.clock().toISOString() }, out);
+  return { json, compartments: unionCompartments(disclosed) };
 }
 
 export async function batchOrTransaction(ctx: FhirContext, body: unknown, dispatch: Dispatch): Promise<FhirResponse> {
@@ -213,6 +229,6 @@ export async function batchOrTransaction(ctx: FhirContext, body: unknown, dispat
   const entries: unknown[] = (bundle.entry as unknown[] | undefined) ?? [];
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array');
   if (entries.length > ctx.limits.maxBundleEntries) throw badRequest(`A Bundle may have at most ${ctx.limits.maxBundleEntries} entries`);
-  const json = bundle.type === 'batch' ? await runBatch(ctx, entries, dispatch) : await runTransaction(ctx, entries, dispatch);
-  return { status: 200, json, headers: {} };
+  const { json, compartments } = bundle.type === 'batch' ? await runBatch(ctx, entries, dispatch) : await runTransaction(ctx, entries, dispatch);
+  return { status: 200, json, headers: {}, compartments };
 }

@@ -1,6 +1,10 @@
 /**
  * history-instance, history-type, history-system (R4 http.html#history): newest first, `_since`,
  * `_count`, and keyset paging through a `_cursor` of the last entry's (lastUpdated, key, version).
+ *
+ * Access: an instance's history is a SMART `r` interaction (history-instance), a type's or the whole
+ * system's is `s` (history-type), asked per row type for the system, so a caller simply does not see
+ * the rows of types or compartments outside its Access.
  */
 import { randomUUID } from 'node:crypto';
 import type { BundleLink } from '@medplum/fhirtypes';
@@ -9,7 +13,8 @@ import { badRequest, forbidden, notFound } from '../outcome.js';
 import { dateRange } from '../search/date-range.js';
 import { pageUrl, recordJson, renderBundle } from '../search/bundle.js';
 import { assertKnownType, assertValidId } from './resource-input.js';
-import { visibleTo } from './read.js';
+import { compartmentsOf, visibleTo } from './visibility.js';
+import type { Interaction } from '../access.js';
 import type { FhirContext, FhirResponse } from './types.js';
 
 interface HistoryCursor {
@@ -33,7 +38,8 @@ const encode = (r: StoredRecord): string => Buffer.from(JSON.stringify([r.lu, r.
 export async function history(ctx: FhirContext, type: string | undefined, id: string | undefined, query: Array<[string, string]>): Promise<FhirResponse> {
   if (type !== undefined) assertKnownType(ctx, type);
   if (id !== undefined) assertValidId(id);
-  if (type !== undefined && !ctx.access.allows(type, 'history')) throw forbidden(`Not allowed to read the history of ${type}`);
+  const interaction: Interaction = id !== undefined ? 'history-instance' : 'history-type';
+  if (type !== undefined && !ctx.access.allows(type, interaction)) throw forbidden(`Not allowed to read the history of ${type}`);
   let since: number | undefined;
   let count = ctx.limits.defaultCount;
   let after: HistoryCursor | undefined;
@@ -54,13 +60,13 @@ export async function history(ctx: FhirContext, type: string | undefined, id: st
   }
   if (type !== undefined && id !== undefined) {
     const current = await ctx.store.current(type, id);
-    if (!current || !visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
+    if (!current || !visibleTo(ctx, current, interaction)) throw notFound(`${type}/${id} is not known`);
   }
   const rows = await ctx.store.history({ type, id, since, after, limit: count + 1 });
   // Only what the caller may see is shown; the next cursor continues after the last row *examined*, so
   // hidden rows shorten a page but never stop paging.
   const examined = rows.slice(0, count);
-  const pageRows = examined.filter((r) => (type !== undefined || ctx.access.allows(r.type, 'history')) && visibleTo(ctx, r));
+  const pageRows = examined.filter((r) => (type !== undefined || ctx.access.allows(r.type, interaction)) && visibleTo(ctx, r, interaction));
   const path = [type, id, '_history'].filter(Boolean).join('/');
   const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, after ? [...used, ['_cursor', encode({ lu: after.lu, _id: after.key, v: after.v } as StoredRecord)]] : used) }];
   if (rows.length > count && examined.length > 0) {
@@ -76,5 +82,5 @@ export async function history(ctx: FhirContext, type: string | undefined, id: st
     };
   });
   const json = renderBundle({ id: randomUUID(), type: 'history', lastUpdated: ctx.clock().toISOString(), link: links }, entries);
-  return { status: 200, json, headers: {} };
+  return { status: 200, json, headers: {}, compartments: compartmentsOf(pageRows) };
 }

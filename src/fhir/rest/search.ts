@@ -13,6 +13,7 @@ import { parseSearch } from '../search/parse.js';
 import { translateSearch } from '../search/translate/index.js';
 import { pageUrl, recordJson, renderBundle, subsetResource, type BundleEntryText } from '../search/bundle.js';
 import { assertKnownType } from './resource-input.js';
+import { compartmentsOf } from './visibility.js';
 import type { FhirContext, FhirResponse } from './types.js';
 
 export function isStrict(prefer: string | undefined): boolean {
@@ -29,9 +30,9 @@ export function parseFor(ctx: FhirContext, type: string, query: Array<[string, s
   });
 }
 
-/** The filter for a parsed search, including the caller's compartment. */
+/** The filter for a parsed search, ANDed with the caller's search filter (compartment, scope queries). */
 export function filterFor(ctx: FhirContext, ir: SearchIR): FilterDocument {
-  const access = ctx.access.filterFor(ir.type);
+  const access = ctx.access.filterFor(ir.type, 'search');
   return translateSearch(ir, ctx.clock().getTime(), access ? [access] : []);
 }
 
@@ -83,7 +84,8 @@ export async function searchType(ctx: FhirContext, type: string, query: Array<[s
   if (ir.summary === 'count' || ir.count === 0) {
     const total = await ctx.store.count(filter);
     const json = renderBundle({ id: randomUUID(), type: 'searchset', total, lastUpdated: now, link: [link('self')] }, []);
-    return { status: 200, json, headers: {} };
+    // A count discloses no resource content, so no compartment is touched.
+    return { status: 200, json, headers: {}, compartments: [] };
   }
 
   const { records, more, total } = await page(ctx, ir, filter);
@@ -97,7 +99,7 @@ export async function searchType(ctx: FhirContext, type: string, query: Array<[s
   if (hasPrev && first) links.push(link('previous', { dir: 'prev', keys: keysOf(first, ir.sort), id: first._id }));
 
   const included = ir.include.length + ir.revinclude.length > 0
-    ? await resolveIncludes({ store: ctx.store, registry: ctx.registry, filterFor: (t) => ctx.access.filterFor(t) }, ir.include, ir.revinclude, records)
+    ? await resolveIncludes({ store: ctx.store, registry: ctx.registry, access: ctx.access }, ir.include, ir.revinclude, records)
     : [];
 
   const shape = (json: string): string =>
@@ -117,5 +119,5 @@ export async function searchType(ctx: FhirContext, type: string, query: Array<[s
     });
   }
   const json = renderBundle({ id: randomUUID(), type: 'searchset', total, lastUpdated: now, link: links }, entries);
-  return { status: 200, json, headers: {} };
+  return { status: 200, json, headers: {}, compartments: compartmentsOf([...records, ...included]) };
 }

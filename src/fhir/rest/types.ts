@@ -31,6 +31,11 @@ export interface FhirResponse {
   body?: Resource;
   json?: string;
   headers: Record<string, string>;
+  /**
+   * The patient compartments (e.g. "Patient/123") of every record whose content this response
+   * discloses or writes, so the HTTP layer can record an AuditEvent per member without reading bodies.
+   */
+  compartments?: string[];
 }
 
 export type ResourceValidator = (resource: Resource) => Issue[];

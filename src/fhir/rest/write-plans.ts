@@ -2,6 +2,12 @@
  * The write interactions as *plans*: each checks its input and the current state and returns the store
  * operation plus the response to send once it is applied. create/update/patch/delete run one plan;
  * a transaction runs many and applies all their operations in one atomic store write.
+ *
+ * Access (SMART c/u/d): the record written must pass the caller's filter for the interaction, and for
+ * update/patch/delete so must the record it replaces. An existing record outside the caller's Access is
+ * unknown to them (404), except that a PUT onto it is refused (403): update-as-create must never
+ * overwrite a resource the caller cannot see. A write may not move a resource out of, or into, a
+ * compartment the caller cannot reach.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import jsonPatch from 'fast-json-patch';
@@ -9,7 +15,7 @@ import type { Operation } from 'fast-json-patch';
 import type { StoredRecord, WriteOp } from '../../store/port.js';
 import { badRequest, conflict, forbidden, gone, notFound, preconditionFailed, unprocessable } from '../outcome.js';
 import { assertKnownType, assertValidId, requireResource, validateOrThrow } from './resource-input.js';
-import { visibleTo } from './read.js';
+import { compartmentsOf, visibleTo } from './visibility.js';
 import { filterFor, parseFor } from './search.js';
 import { buildRecord, parseEtag, stampMeta, tombstone, versionHeaders } from './stored-record.js';
 import type { FhirContext, FhirResponse } from './types.js';
@@ -25,6 +31,7 @@ function located(ctx: FhirContext, record: StoredRecord, status: number): FhirRe
     status,
     body: record.res,
     headers: { ...versionHeaders(record), Location: `${ctx.baseUrl}/${record._id}/_history/${record.v}` },
+    compartments: compartmentsOf([record]),
   };
 }
 
@@ -38,13 +45,18 @@ async function existingFor(ctx: FhirContext, type: string, ifNoneExist: string):
   return records[0];
 }
 
-/** The plan of a conditional create whose condition matched: nothing to write, 200 with the match. */
+/**
+ * The plan of a conditional create whose condition matched: nothing to write, 200 with the match.
+ * The condition is a search, so it needs the search permission and sees only what the caller's search
+ * filter admits: another member's resource never matches (and is never returned).
+ */
 export async function conditionalMatch(ctx: FhirContext, type: string, ifNoneExist: string): Promise<WritePlan | undefined> {
   assertKnownType(ctx, type);
   if (!ctx.access.allows(type, 'create')) throw forbidden(`Not allowed to create ${type}`);
+  if (!ctx.access.allows(type, 'search')) throw forbidden(`Not allowed to search ${type} (If-None-Exist is a search)`);
   const existing = await existingFor(ctx, type, ifNoneExist);
   if (!existing) return undefined;
-  return { record: existing, response: { status: 200, body: existing.res, headers: { ...versionHeaders(existing), Location: `${ctx.baseUrl}/${existing._id}/_history/${existing.v}` } } };
+  return { record: existing, response: located(ctx, existing, 200) };
 }
 
 export async function planCreate(ctx: FhirContext, type: string, body: unknown, ifNoneExist?: string, id?: string): Promise<WritePlan> {
@@ -60,7 +72,7 @@ export async function planCreate(ctx: FhirContext, type: string, body: unknown, 
   const resource = stampMeta({ ...input, id: id ?? ctx.newId() } as Resource, 1, now);
   validateOrThrow(ctx, resource);
   const record = buildRecord(resource, 1, now, ctx.registry, ctx.baseUrl);
-  if (!visibleTo(ctx, record)) throw forbidden(`Not allowed to create this ${type}`);
+  if (!visibleTo(ctx, record, 'create')) throw forbidden(`This ${type} is outside your access: you may not create it`);
   return { op: { kind: 'put', record, expectVersion: 'absent' }, record, response: located(ctx, record, 201) };
 }
 
@@ -81,14 +93,15 @@ export async function planUpdate(ctx: FhirContext, type: string, id: string, bod
   if (input.id === undefined) throw badRequest('The resource in an update must have an id (R4 http.html#update)');
   if (input.id !== id) throw badRequest(`Resource id '${input.id}' does not match the URL id '${id}'`);
   const current = await ctx.store.current(type, id);
-  if (current && !visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
+  // The id is taken by a resource the caller cannot see: neither update it nor create over it.
+  if (current && !visibleTo(ctx, current, 'update')) throw forbidden(`${type}/${id} is outside your access`);
   checkIfMatch(ifMatch, current, `${type}/${id}`);
   const now = ctx.clock();
   const v = (current?.v ?? 0) + 1;
   const stamped = stampMeta(input, v, now);
   validateOrThrow(ctx, stamped);
   const record = buildRecord(stamped, v, now, ctx.registry, ctx.baseUrl);
-  if (!visibleTo(ctx, record)) throw forbidden(`Not allowed to write this ${type}`);
+  if (!visibleTo(ctx, record, 'update')) throw forbidden(`This ${type} would be outside your access: you may not move it to another compartment`);
   const created = !current || current.del;
   return {
     op: { kind: 'put', record, expectVersion: current ? current.v : 'absent' },
@@ -111,7 +124,7 @@ export async function planPatch(ctx: FhirContext, type: string, id: string, body
   if (!ctx.access.allows(type, 'patch')) throw forbidden(`Not allowed to patch ${type}`);
   if (!isPatch(body)) throw badRequest('A JSON Patch body is an array of operations with op and path');
   const current = await ctx.store.current(type, id);
-  if (!current || !visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
+  if (!current || !visibleTo(ctx, current, 'patch')) throw notFound(`${type}/${id} is not known`);
   if (current.del) throw gone(`${type}/${id} was deleted`);
   checkIfMatch(ifMatch, current, `${type}/${id}`);
   const error = jsonPatch.validate(body, current.res);
@@ -127,6 +140,7 @@ export async function planPatch(ctx: FhirContext, type: string, id: string, body
   const stamped = stampMeta(patched, current.v + 1, now);
   validateOrThrow(ctx, stamped);
   const record = buildRecord(stamped, current.v + 1, now, ctx.registry, ctx.baseUrl);
+  if (!visibleTo(ctx, record, 'patch')) throw forbidden(`The patched ${type} would be outside your access: you may not move it to another compartment`);
   return { op: { kind: 'put', record, expectVersion: current.v }, record, response: located(ctx, record, 200) };
 }
 
@@ -137,9 +151,14 @@ export async function planDelete(ctx: FhirContext, type: string, id: string): Pr
   if (!ctx.access.allows(type, 'delete')) throw forbidden(`Not allowed to delete ${type}`);
   const current = await ctx.store.current(type, id);
   if (!current || current.del) return { response: { status: 204, headers: {} } };
-  if (!visibleTo(ctx, current)) throw notFound(`${type}/${id} is not known`);
+  if (!visibleTo(ctx, current, 'delete')) throw notFound(`${type}/${id} is not known`);
   const record = tombstone(current, ctx.clock());
-  return { op: { kind: 'delete', record, expectVersion: current.v }, record, response: { status: 204, headers: { ETag: `W/"${record.v}"` } } };
+  // The tombstone keeps the compartments, so the audit trail knows whose data was deleted.
+  return {
+    op: { kind: 'delete', record, expectVersion: current.v },
+    record,
+    response: { status: 204, headers: { ETag: `W/"${record.v}"` }, compartments: compartmentsOf([record]) },
+  };
 }
 
 /** Apply one plan on its own, mapping a lost race to 409 (R4 http.html#concurrency). */

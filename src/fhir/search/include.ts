@@ -1,7 +1,13 @@
 /**
  * _include and _revinclude (R4 search.html §3.1.1.5.4), with one level of :iterate applied to what the
- * first level brought in. Included resources also pass through the caller's Access filter.
+ * first level brought in.
+ *
+ * Included resources pass through the caller's Access like any other disclosure: an _include target is
+ * *read* by reference, so its type must allow `read` and its read filter is ANDed; a _revinclude source
+ * is *found by search*, so its type must allow `search` and its search filter is ANDed. Types the caller
+ * may not reach are skipped silently (the page still answers), on every level including :iterate.
  */
+import type { Access, Interaction } from '../access.js';
 import type { FilterDocument, ResourceStore, StoredRecord } from '../../store/port.js';
 import type { IncludeSpec } from './ir.js';
 import type { SearchRegistry } from './registry.js';
@@ -12,11 +18,11 @@ export const MAX_INCLUDED = 1000;
 export interface IncludeDeps {
   store: ResourceStore;
   registry: SearchRegistry;
-  filterFor(type: string): FilterDocument | undefined;
+  access: Pick<Access, 'allows' | 'filterFor'>;
 }
 
-function withAccess(deps: IncludeDeps, type: string, filter: FilterDocument): FilterDocument {
-  const access = deps.filterFor(type);
+function withAccess(deps: IncludeDeps, type: string, interaction: Interaction, filter: FilterDocument): FilterDocument {
+  const access = deps.access.filterFor(type, interaction);
   return access ? { $and: [filter, access] } : filter;
 }
 
@@ -46,13 +52,13 @@ async function includeOnce(deps: IncludeDeps, specs: IncludeSpec[], from: Stored
   const byType = new Map<string, string[]>();
   for (const k of keys) {
     const type = k.slice(0, k.indexOf('/'));
-    if (!deps.registry.resourceTypes.has(type)) continue;
+    if (!deps.registry.resourceTypes.has(type) || !deps.access.allows(type, 'read')) continue;
     byType.set(type, [...(byType.get(type) ?? []), k]);
   }
   const out: StoredRecord[] = [];
   for (const [type, ids] of byType) {
     const { records } = await deps.store.find({
-      filter: withAccess(deps, type, { _id: { $in: ids } }),
+      filter: withAccess(deps, type, 'read', { _id: { $in: ids } }),
       sort: [['_id', 1]],
       limit: MAX_INCLUDED,
     });
@@ -66,14 +72,16 @@ async function revIncludeOnce(deps: IncludeDeps, specs: IncludeSpec[], from: Sto
   const targets = from.map((r) => r._id);
   if (targets.length === 0) return out;
   for (const spec of specs) {
+    if (!deps.access.allows(spec.sourceType, 'search')) continue;
     const codes =
       spec.param === '*'
         ? [...deps.registry.forType(spec.sourceType).values()].filter((d) => d.type === 'reference').map((d) => d.code)
         : [spec.param];
+    if (codes.length === 0) continue; // an empty $or is an error in MongoDB
     const filter: FilterDocument = {
       $and: [{ type: spec.sourceType }, codes.length === 1 ? { [`sp.${codes[0]}`]: { $in: targets } } : { $or: codes.map((c) => ({ [`sp.${c}`]: { $in: targets } })) }],
     };
-    const { records } = await deps.store.find({ filter: withAccess(deps, spec.sourceType, filter), sort: [['_id', 1]], limit: MAX_INCLUDED });
+    const { records } = await deps.store.find({ filter: withAccess(deps, spec.sourceType, 'search', filter), sort: [['_id', 1]], limit: MAX_INCLUDED });
     out.push(...records);
   }
   return out;

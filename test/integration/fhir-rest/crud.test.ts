@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { aPatient, FHIR_JSON } from '../../helpers/fhir-json.js';
 
 let srv: TestServer;
@@ -11,7 +11,7 @@ afterAll(async () => {
   await srv.stop();
 });
 
-const api = () => request(srv.url);
+const api = () => authed(srv);
 
 describe('create, read, vread', () => {
   it('when a Patient is created, then it gets a server id, version 1, Location, ETag and Last-Modified', async () => {

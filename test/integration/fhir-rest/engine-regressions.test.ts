@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Bundle } from '@medplum/fhirtypes';
-import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { aPatient, anObservation, FHIR_JSON } from '../../helpers/fhir-json.js';
 
 let srv: TestServer;
-const api = () => request(srv.url);
+const api = () => authed(srv);
 
 async function create(body: object): Promise<string> {
   const res = await api().post(`/fhir/${(body as { resourceType: string }).resourceType}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));

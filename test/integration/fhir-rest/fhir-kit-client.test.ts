@@ -36,7 +36,7 @@ async function createPatient(family: string, given = 'Alex'): Promise<Patient> {
 
 beforeAll(async () => {
   srv = await startTestServer();
-  client = new Client({ baseUrl: srv.baseUrl });
+  client = new Client({ baseUrl: srv.baseUrl, bearerToken: srv.adminToken });
 });
 afterAll(async () => {
   await srv?.stop();

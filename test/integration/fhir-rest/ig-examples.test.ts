@@ -11,7 +11,7 @@ import request from 'supertest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { FHIR_JSON } from '../../helpers/fhir-json.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -143,7 +143,7 @@ function issuesOf(body: unknown): string[] {
 }
 
 let srv: TestServer;
-const api = () => request(srv.url);
+const api = () => authed(srv);
 
 beforeAll(async () => {
   srv = await startTestServer();

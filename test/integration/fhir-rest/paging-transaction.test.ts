@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Bundle } from '@medplum/fhirtypes';
-import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { aPatient, FHIR_JSON } from '../../helpers/fhir-json.js';
 
 let srv: TestServer;
-const api = () => request(srv.url);
+const api = () => authed(srv);
 
 async function createPatients(n: number, family: string): Promise<string[]> {
   const bundle = {
