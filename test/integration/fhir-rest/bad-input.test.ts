@@ -33,7 +33,7 @@ async function storedState(): Promise<StoredState> {
   expect(health.status).toBe(200);
   const audits = await api().get('/fhir/AuditEvent?_summary=count');
   expect(audits.status).toBe(200);
-  const newest = await api().get('/fhir/_history?_count=100');
+  const newest = await api().get('/fhir/_history?_count=1000');
   expect(newest.status).toBe(200);
   const entry = (newest.body as Bundle).entry?.find((e) => !e.fullUrl?.includes('/AuditEvent/'));
   return {
