@@ -71,10 +71,10 @@ const DROPPED_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-e
  * Fetch the first responses of a scenario, insist on 200s, and keep the one of median size as the bytes
  * the ceilings serve.
  */
-async function recordResponse(baseUrl: string, scenario: Scenario): Promise<RecordedResponse> {
+async function recordResponse(baseUrl: string, authorization: string, scenario: Scenario): Promise<RecordedResponse> {
   const probes: RecordedResponse[] = [];
   for (const path of scenario.paths.slice(0, 25)) {
-    const res = await fetch(`${baseUrl}${path}`, { headers: { accept: 'application/fhir+json' } });
+    const res = await fetch(`${baseUrl}${path}`, { headers: { accept: 'application/fhir+json', authorization } });
     const body = Buffer.from(await res.arrayBuffer());
     if (res.status !== 200) throw new Error(`${scenario.name}: GET ${path} answered ${res.status}: ${body.toString('utf8').slice(0, 500)}`);
     const headers: Record<string, string> = {};
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   const outcomes: ScenarioOutcome[] = [];
   try {
     for (const scenario of scenarios) {
-      const recorded = await recordResponse(server.ready.url, scenario);
+      const recorded = await recordResponse(server.ready.url, server.ready.authorization, scenario);
       const fixture = join(RESULTS, 'fixtures', `${scenario.name}.json`);
       writeFileSync(fixture, JSON.stringify(recorded));
       const runs: Record<'fhir' | 'express' | 'node', LoadResult[]> = { fhir: [], express: [], node: [] };
@@ -184,6 +184,7 @@ async function main(): Promise<void> {
           await runLoad({
             ...load,
             url: server.ready.url,
+            headers: { authorization: server.ready.authorization },
             paths: scenario.paths,
             beforeMeasure: profiling ? () => server.ask({ cmd: 'profile-start' }) : undefined,
           }),

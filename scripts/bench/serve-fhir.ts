@@ -5,7 +5,10 @@
  * argv: <dataDir>
  * Answers { cmd: 'profile-start' } and { cmd: 'profile-stop', file } to profile one measured run.
  */
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { BOOTSTRAP_CLIENT_ID } from '../../src/auth/bootstrap-admin.js';
+import { signAccessToken } from '../../src/auth/token-issuer.js';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { answerRequests, reportReady, stopOnParentRequest } from './child-process.js';
@@ -14,6 +17,20 @@ import { startRecording, type Recorder } from './cpu-profile.js';
 export interface ServerReady {
   url: string;
   startMs: number;
+  /** `Bearer …` of a payer-staff grant: the scenarios rotate over every member, so one member's token would not do. */
+  authorization: string;
+}
+
+/**
+ * A staff token that outlives the run (backend tokens last 5 minutes; a bench runs longer). It is a
+ * real grant and a real signed token, so every request pays for verification, the grant check and
+ * its AuditEvent, as production requests do.
+ */
+async function benchToken(running: Awaited<ReturnType<typeof startServer>>): Promise<string> {
+  const deps = running.auth.deps;
+  const grant = { _id: randomUUID(), clientId: BOOTSTRAP_CLIENT_ID, scopes: ['system/*.rs'], reach: 'all' as const, createdAt: new Date().toISOString() };
+  await deps.grants.create(grant);
+  return `Bearer ${await signAccessToken(deps, grant, 24 * 3600)}`;
 }
 
 async function main(): Promise<void> {
@@ -33,7 +50,8 @@ async function main(): Promise<void> {
     }
     return true;
   });
-  const ready: ServerReady = { url: running.url, startMs: Number(process.hrtime.bigint() - started) / 1e6 };
+  const startMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const ready: ServerReady = { url: running.url, startMs, authorization: await benchToken(running) };
   await reportReady(ready);
 }
 
