@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     `  CapabilityStatement ${running.baseUrl}/metadata (open; every other FHIR route needs a SMART token)`,
     `  SMART discovery:    ${issuer}/.well-known/smart-configuration`,
     `  Admin credential:   ${running.adminCredentials.path}${running.adminCredentials.created ? ' (created now)' : ''}`,
-    `                      token: curl -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d scope='system/*.rs' ${issuer}/auth/token`,
+    `                      token: curl -u "$(jq -r '.client_id+":"+.client_secret' ${running.adminCredentials.path})" -d grant_type=client_credentials -d scope='system/*.rs' ${issuer}/auth/token`,
     ...demoLines(running.demo, issuer, running.baseUrl),
     `  Listening on        ${running.url}`,
     '',

@@ -97,5 +97,5 @@ export async function signInAsMember(page: Page, appName: string, member: DemoMe
   await page.getByLabel('Member ID').fill(member.memberId);
   await page.getByLabel('Date of birth').fill(member.birthDate);
   await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForURL((u) => u.pathname !== '/auth/login'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/auth/login'), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
 }

@@ -8,6 +8,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -31,6 +33,7 @@ import {
 
 const APP_NAME = 'Benefits Viewer (e2e)';
 const FHIR_JSON = { Accept: 'application/fhir+json' };
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts');
 
 interface TokenBody {
   access_token?: string;
@@ -61,7 +64,7 @@ interface Callback {
 
 warnIfSkipped('standalone-launch.test.ts');
 
-describe.skipIf(chromiumMissing)('standalone launch of a public SMART app in Chromium', () => {
+describe.skipIf(chromiumMissing)('standalone launch of a public SMART app in Chromium', { timeout: 20_000 }, () => {
   let srv: TestServer;
   let app: LocalApp;
   let browser: Browser;
@@ -173,8 +176,8 @@ describe.skipIf(chromiumMissing)('standalone launch of a public SMART app in Chr
     // The member may untick what the app can work without; launch/patient and openid are fixed.
     expect(await page.locator('ul.checks input[name=scope][value="patient/*.rs"]').isEnabled()).toBe(true);
     expect(await page.locator('ul.checks input[type=checkbox]:disabled').count()).toBe(2);
-    mkdirSync('test-artifacts', { recursive: true });
-    await page.screenshot({ path: 'test-artifacts/consent.png', fullPage: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'consent.png'), fullPage: true });
 
     await allow(page);
     expect(await page.locator('#patient-name').innerText()).toBe(member.name);
