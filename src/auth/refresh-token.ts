@@ -27,6 +27,20 @@ export function checkNoEscalation(requested: string[], granted: string[]): void 
   }
 }
 
+/**
+ * SMART App Launch 2.x §Refresh access token: a public app's refresh request need not name the client
+ * (client authentication "is not possible (and thus not required)"), so the client is the one the refresh
+ * token was issued to — accepted only when that client is public. Confidential clients always authenticate.
+ */
+export async function publicClientOfRefreshToken(deps: AuthDeps, token: string | undefined): Promise<ClientRecord> {
+  const record = token ? await deps.grants.refreshTokens.get(tokenKey(token)) : undefined;
+  const grant = record ? await deps.grants.live(record.grantId) : undefined;
+  const client = grant ? await deps.clients.get(grant.clientId) : undefined;
+  ensure(client !== undefined, 'invalid_grant', 'refresh token is unknown or expired');
+  ensure(client.authMethod === 'none', 'invalid_client', 'this client must authenticate');
+  return client;
+}
+
 export async function refresh(deps: AuthDeps, client: ClientRecord, body: Record<string, string | undefined>): Promise<TokenResponse> {
   ensure(body.refresh_token !== undefined && body.refresh_token !== '', 'invalid_request', 'refresh_token is required');
   const key = tokenKey(body.refresh_token);

@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type { Bundle, Patient } from '@medplum/fhirtypes';
+import type { Bundle, ExplanationOfBenefit, Patient } from '@medplum/fhirtypes';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import {
   APP_SCOPE,
@@ -60,6 +60,8 @@ interface Callback {
   patientStatus?: number;
   patientName?: string;
   eobCount?: number;
+  /** The distinct `patient` references of the claims returned. */
+  eobPatients?: string[];
 }
 
 warnIfSkipped('standalone-launch.test.ts');
@@ -124,6 +126,7 @@ describe.skipIf(chromiumMissing)('standalone launch of a public SMART app in Chr
     const eobs = (await (await fetch(`${srv.baseUrl}/ExplanationOfBenefit?patient=${encodeURIComponent(token.patient)}`, { headers: auth })).json()) as Bundle;
     seen.patientName = displayName(patient);
     seen.eobCount = eobs.total ?? eobs.entry?.length ?? 0;
+    seen.eobPatients = [...new Set(eobs.entry?.map((e) => (e.resource as ExplanationOfBenefit).patient?.reference ?? ''))];
     sendHtml(res, 200, `<h1>Hello, <span id="patient-name">${escapeHtml(seen.patientName)}</span></h1><p>Claims on file: <span id="eob-count">${seen.eobCount}</span></p>`);
   }
 
@@ -187,6 +190,7 @@ describe.skipIf(chromiumMissing)('standalone launch of a public SMART app in Chr
     const launch = launches.at(-1) as Launch;
     expect(seen.state).toBe(launch.state);
     expect(seen.patientStatus).toBe(200);
+    expect(seen.eobPatients).toEqual([`Patient/${srv.demo?.members[0].patient}`]);
     const token = seen.token as TokenBody;
     expect(token.token_type).toBe('Bearer');
     expect(token.patient).toBe(srv.demo?.members[0].patient);

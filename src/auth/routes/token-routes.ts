@@ -12,7 +12,7 @@ import { openidConfiguration, smartConfiguration } from '../discovery.js';
 import { registerDynamicClient } from '../dynamic-registration.js';
 import { introspect, revoke } from '../introspect-revoke.js';
 import { OAuthError } from '../oauth-error.js';
-import { refresh } from '../refresh-token.js';
+import { publicClientOfRefreshToken, refresh } from '../refresh-token.js';
 import type { TokenVerifier } from '../verify-token.js';
 import { fields, formBody, oauthJson, openCors } from './oauth-handler.js';
 
@@ -36,7 +36,8 @@ export function tokenRoutes(app: Express, auth: AuthDeps, verify: TokenVerifier)
     formBody,
     oauthJson(async (req) => {
       const body = fields(req.body);
-      const client = await authenticateClient(auth, body, req.get('Authorization'));
+      const anonymousRefresh = body.grant_type === 'refresh_token' && !body.client_id && !body.client_assertion && !body.client_secret && !req.get('Authorization');
+      const client = anonymousRefresh ? await publicClientOfRefreshToken(auth, body.refresh_token) : await authenticateClient(auth, body, req.get('Authorization'));
       switch (body.grant_type) {
         case 'authorization_code':
           return exchangeCode(auth, client, body);
