@@ -18,7 +18,8 @@ import { OAuthError } from './oauth-error.js';
 import { parseScope } from './scopes.js';
 import type { SigningKeys } from './signing-keys.js';
 import { userDirectory } from './users.js';
-import { tokenVerifier, type ExternalIssuer, type TokenVerifier } from './verify-token.js';
+import { tokenVerifier, type ExternalIssuer, type TokenVerifier, type VerifiedToken } from './verify-token.js';
+import type { Access } from '../fhir/access.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize-routes.js';
@@ -76,6 +77,7 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
     },
   });
   const lookups = { store: o.store };
+  const accessByToken = new WeakMap<VerifiedToken, Access>();
 
   return {
     deps,
@@ -98,10 +100,16 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
         }
         throw err;
       }
-      const scopes = token.scopes.map(parseScope).filter((s) => s !== undefined);
-      const principal = `${token.subject === token.clientId ? 'client' : 'user'}:${token.subject}@${token.clientId}`;
-      const access = accessFor({ principal, scopes, members: token.reach }, policy);
-      return { access, record: (entry) => record(token, entry) };
+      // One Access per verified token (the verifier hands back the same object while the token lives),
+      // so scope-query filters compile once per token, not once per request.
+      let access = accessByToken.get(token);
+      if (!access) {
+        const scopes = token.scopes.map(parseScope).filter((s) => s !== undefined);
+        const principal = `${token.subject === token.clientId ? 'client' : 'user'}:${token.subject}@${token.clientId}`;
+        access = accessFor({ principal, scopes, members: token.reach }, policy);
+        accessByToken.set(token, access);
+      }
+      return { access, record: (entry) => record(token as VerifiedToken, entry) };
     },
   };
 }

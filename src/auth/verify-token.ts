@@ -55,6 +55,9 @@ function reachFrom(kind: unknown, patient: unknown): MemberReach {
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<VerifiedToken>;
 
+/** Verified signatures kept per token string (bounded), so a busy app's requests skip the RSA check. */
+const CACHE_LIMIT = 10_000;
+
 export function tokenVerifier(deps: AuthDeps, external: ExternalIssuer | undefined): TokenVerifier {
   const ownKeys = createLocalJWKSet(deps.keys.jwks);
   const externalKeys: JWTVerifyGetKey | undefined = external ? createRemoteJWKSet(new URL(external.jwksUrl), { timeoutDuration: 5000 }) : undefined;
@@ -116,18 +119,34 @@ export function tokenVerifier(deps: AuthDeps, external: ExternalIssuer | undefin
     };
   };
 
+  // The same token string always carries the same signature and claims, so its verification can be
+  // reused until it expires; the grant is still checked on every request (revocation stays immediate).
+  const verified = new Map<string, VerifiedToken>();
+  const remember = (token: string, facts: VerifiedToken): VerifiedToken => {
+    if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string);
+    verified.set(token, facts);
+    return facts;
+  };
+  const stillLive = async (facts: VerifiedToken): Promise<boolean> =>
+    facts.exp * 1000 > deps.clock().getTime() && (facts.grantId === undefined || (await deps.grants.live(facts.grantId)) !== undefined);
+
   return async (authorization) => {
     const match = authorization ? /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim()) : null;
     if (!match) throw invalid(authorization ? 'Authorization must be "Bearer <token>"' : 'a bearer token is required');
     const token = match[1];
+    const known = verified.get(token);
+    if (known) {
+      if (await stillLive(known)) return known;
+      verified.delete(token);
+    }
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
     } catch {
       throw invalid('the token is not a JWT');
     }
-    if (iss === deps.issuer) return verifyOwn(token);
-    if (external && externalKeys && iss === external.issuer) return verifyExternal(token, external, externalKeys);
+    if (iss === deps.issuer) return remember(token, await verifyOwn(token));
+    if (external && externalKeys && iss === external.issuer) return remember(token, await verifyExternal(token, external, externalKeys));
     throw invalid('the token was issued by an authorization server this server does not trust');
   };
 }
