@@ -8,7 +8,7 @@ import { ensure, OAuthError } from './oauth-error.js';
 import type { ClientRecord } from './records.js';
 import { NON_RESOURCE_SCOPES, parseScope, scopeCovers } from './scopes.js';
 import { tokenKey } from './secrets.js';
-import { tokenResponse, type TokenResponse } from './token-issuer.js';
+import { newRefreshToken, tokenResponse, type TokenResponse } from './token-issuer.js';
 
 /** Every requested scope must be one the grant holds (non-resource) or be covered by one (resource). */
 export function checkNoEscalation(requested: string[], granted: string[]): void {
@@ -44,15 +44,13 @@ export async function publicClientOfRefreshToken(deps: AuthDeps, token: string |
 export async function refresh(deps: AuthDeps, client: ClientRecord, body: Record<string, string | undefined>): Promise<TokenResponse> {
   ensure(body.refresh_token !== undefined && body.refresh_token !== '', 'invalid_request', 'refresh_token is required');
   const key = tokenKey(body.refresh_token);
-  const record = await deps.grants.refreshTokens.update(key, { used: false }, { used: true });
-  if (!record) {
-    const spent = await deps.grants.refreshTokens.get(key);
-    if (spent?.used) {
-      await deps.grants.revoke(spent.grantId, 'refresh token reused');
-      throw new OAuthError('invalid_grant', 'refresh token was already used; the grant is revoked');
-    }
-    throw new OAuthError('invalid_grant', 'refresh token is unknown or expired');
-  }
+  const reused = async (grantId: string): Promise<never> => {
+    await deps.grants.revoke(grantId, 'refresh token reused');
+    throw new OAuthError('invalid_grant', 'refresh token was already used; the grant is revoked');
+  };
+  const record = await deps.grants.refreshTokens.get(key);
+  ensure(record !== undefined, 'invalid_grant', 'refresh token is unknown or expired');
+  if (record.used) return reused(record.grantId);
   const grant = await deps.grants.live(record.grantId);
   ensure(grant !== undefined, 'invalid_grant', 'the grant was revoked');
   ensure(grant.clientId === client._id, 'invalid_grant', 'refresh token was issued to another client');
@@ -62,5 +60,12 @@ export async function refresh(deps: AuthDeps, client: ClientRecord, body: Record
     checkNoEscalation(requested, grant.scopes);
     scopes = requested;
   }
-  return tokenResponse(deps, { ...grant, scopes }, { refresh: true });
+  // Only a request that passed every check spends the token; of two racing uses, one wins and the
+  // other is treated as reuse.
+  if (!(await deps.grants.refreshTokens.update(key, { used: false }, { used: true }))) return reused(record.grantId);
+  // RFC 6749 §6: a narrower `scope` narrows this access token only; the new refresh token keeps the
+  // grant's scope, so narrowing once does not lose offline access.
+  const response = await tokenResponse(deps, { ...grant, scopes }, { refresh: false });
+  const refreshToken = await newRefreshToken(deps, grant);
+  return refreshToken ? { ...response, refresh_token: refreshToken } : response;
 }

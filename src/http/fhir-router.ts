@@ -136,7 +136,7 @@ export function fhirRouter(deps: FhirRouterDeps): Router {
     { method: 'all', path: '/{*rest}', audiences: ['member', 'provider', 'payer', 'admin'], description: 'FHIR REST interactions (read, search, history, writes, batch/transaction)' },
     handle,
   );
-  route(router, { method: 'all', path: '/', audiences: ['provider', 'payer', 'admin'], description: 'batch/transaction' }, handle);
+  route(router, { method: 'all', path: '/', audiences: ['member', 'provider', 'payer', 'admin'], description: 'batch/transaction (each entry checked as if sent alone)' }, handle);
   assertAllRoutesDeclared(router);
   return router;
 }
