@@ -6,6 +6,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import type { AuthDeps } from './auth-deps.js';
 import { randomToken } from './secrets.js';
+import type { UserRecord } from './records.js';
 
 export const SESSION_COOKIE = 'smart_session';
 
@@ -62,4 +63,11 @@ export async function readSession(deps: AuthDeps, cookieHeader: string | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The signed-in user behind the request's session cookie, with the session, or undefined. */
+export async function sessionUser(deps: AuthDeps, cookieHeader: string | undefined): Promise<{ session: BrowserSession; user: UserRecord } | undefined> {
+  const session = await readSession(deps, cookieHeader);
+  const user = session ? await deps.users.get(session.userId) : undefined;
+  return session && user ? { session, user } : undefined;
 }

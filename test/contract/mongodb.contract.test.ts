@@ -4,8 +4,7 @@
  * documented fallback, which checks every expectation before writing but is not atomic under races).
  * Each test gets a fresh database with a unique name, dropped afterwards.
  */
-import { randomUUID } from 'node:crypto';
-import { MongoClient } from 'mongodb';
+import { dropDatabase, freshDbName } from './mongo-fresh-db.js';
 import { describe } from 'vitest';
 import { openMongoStore } from '../../src/store/mongodb/mongo-store.js';
 import { describeStoreContract } from './store-contract.js';
@@ -15,20 +14,11 @@ const uri = process.env.MONGODB_URI;
 describe.skipIf(uri === undefined || uri === '')('MongoDB adapter (MONGODB_URI)', () => {
   describeStoreContract('mongodb', async () => {
     const connectionString = uri ?? '';
-    // Database names must be shorter than 64 characters and no '.', '/', '$' or spaces.
-    const dbName = `contract_${randomUUID().replaceAll('-', '')}`;
+    const dbName = freshDbName('contract');
     const store = await openMongoStore({ uri: connectionString, dbName });
     return {
       store,
-      async cleanup() {
-        const client = new MongoClient(connectionString);
-        try {
-          await client.connect();
-          await client.db(dbName).dropDatabase();
-        } finally {
-          await client.close();
-        }
-      },
+      cleanup: () => dropDatabase(connectionString, dbName),
     };
   });
 });

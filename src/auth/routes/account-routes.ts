@@ -7,7 +7,7 @@ import type { Express, Request, Response } from 'express';
 import { route } from '../../http/audience.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { endpoints } from '../auth-deps.js';
-import { clearSessionCookie, readSession } from '../browser-session.js';
+import { clearSessionCookie, sessionUser } from '../browser-session.js';
 import { describeScope } from '../scopes.js';
 import { accountPage } from '../../web/pages/account-page.js';
 import { errorPage } from '../../web/pages/error-page.js';
@@ -22,11 +22,7 @@ function html(res: Response, status: number, page: string): void {
 export function accountRoutes(app: Express, auth: AuthDeps): void {
   const e = endpoints(auth.issuer);
 
-  const signedIn = async (req: Request) => {
-    const session = await readSession(auth, req.get('Cookie'));
-    const user = session ? await auth.users.get(session.userId) : undefined;
-    return session && user ? { session, user } : undefined;
-  };
+  const signedIn = (req: Request) => sessionUser(auth, req.get('Cookie'));
 
   const render = async (req: Request, res: Response, notice?: string): Promise<void> => {
     const who = await signedIn(req);

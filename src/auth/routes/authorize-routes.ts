@@ -9,7 +9,7 @@ import type { AuthDeps } from '../auth-deps.js';
 import { endpoints } from '../auth-deps.js';
 import { authorizationRequests, RedirectableError, startAuthorization, type AuthorizationRequest } from '../authorization-request.js';
 import { issueCode } from '../authorization-code.js';
-import { createSessionCookie, readSession } from '../browser-session.js';
+import { createSessionCookie, sessionUser } from '../browser-session.js';
 import { OAuthError } from '../oauth-error.js';
 import { parseScopes, describeScope } from '../scopes.js';
 import type { UserRecord } from '../records.js';
@@ -55,8 +55,7 @@ export function authorizeRoutes(app: Express, deps: AuthorizePageDeps): void {
   const authorize = async (req: Request, res: Response, q: Record<string, string | undefined>): Promise<void> => {
     try {
       const request = await startAuthorization(auth, q);
-      const session = await readSession(auth, req.get('Cookie'));
-      const user = session ? await auth.users.get(session.userId) : undefined;
+      const user = (await sessionUser(auth, req.get('Cookie')))?.user;
       const next = user && userKindFits(request, user) ? e.consent : e.login;
       res.redirect(303, `${next}?request=${encodeURIComponent(request._id)}`);
     } catch (err) {
@@ -128,9 +127,8 @@ export function authorizeRoutes(app: Express, deps: AuthorizePageDeps): void {
   });
 
   const signedInUser = async (req: Request, request: AuthorizationRequest): Promise<{ user: UserRecord; authTime: number } | undefined> => {
-    const session = await readSession(auth, req.get('Cookie'));
-    const user = session ? await auth.users.get(session.userId) : undefined;
-    return session && user && userKindFits(request, user) ? { user, authTime: session.authTime } : undefined;
+    const who = await sessionUser(auth, req.get('Cookie'));
+    return who && userKindFits(request, who.user) ? { user: who.user, authTime: who.session.authTime } : undefined;
   };
 
   /** An EHR launch is bound to the user who opened it (see launch-contexts.ts). */
