@@ -87,7 +87,7 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
       authorizeRoutes(app, { auth: deps, loginGuard: loginGuard(o.docs, o.clock), patientName: (id) => patientName(lookups, id) });
       accountRoutes(app, deps);
       adminRoutes(app, deps, verify);
-      providerRoutes(app, { auth: deps, verify, isAttributed: (patient, org) => isAttributed(lookups, patient, org, o.clock()) });
+      providerRoutes(app, { auth: deps, verify, isAttributed: (patient, who) => isAttributed(lookups, patient, who, o.clock()) });
     },
     async authenticate(req) {
       let token;

@@ -3,12 +3,14 @@
  * Primary User grants subordinate users and business partners access to specific PID/SLs of that
  * organization — never more than the Primary User holds, never another organization's. And the EHR
  * launch: a provider user (or payer staff) opens an app for one patient; a provider user only for a
- * member attributed to their organization.
+ * member attributed to their organization, and a subordinate user or business partner only through one
+ * of the PID/SLs it was granted.
  */
 import express, { type Express, type Request } from 'express';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
 import type { AuthDeps } from '../auth-deps.js';
+import type { ProviderScope } from '../member-lookups.js';
 import { launchContexts } from '../launch-contexts.js';
 import { ensure, OAuthError } from '../oauth-error.js';
 import type { UserRecord } from '../records.js';
@@ -18,8 +20,8 @@ import { oauthJson } from './oauth-handler.js';
 export interface ProviderRouteDeps {
   auth: AuthDeps;
   verify: TokenVerifier;
-  /** True when the patient is attributed to the organization today (its attribution Group). */
-  isAttributed(patientId: string, organization: string): Promise<boolean>;
+  /** True when the patient is attributed today to the organization, through one of the granted PID/SLs if any are named. */
+  isAttributed(patientId: string, who: ProviderScope): Promise<boolean>;
 }
 
 const pidSl = z.string().regex(/^\d{9}[A-Z]$/, 'a PID/SL is 9 digits and a service-location letter');
@@ -103,8 +105,11 @@ export function providerRoutes(app: Express, deps: ProviderRouteDeps): void {
         const user = who.user;
         if (!user || user.kind === 'member') throw new OAuthError('access_denied', 'EHR launches are opened by provider users and payer staff', 403);
         if (user.kind === 'provider') {
-          const attributed = user.organization !== undefined && (await deps.isAttributed(input.patient, user.organization));
-          if (!attributed) throw new OAuthError('access_denied', 'this member is not attributed to your organization', 403);
+          // The Primary User reaches every member attributed to the organization; a subordinate user or
+          // business partner only those attributed through a PID/SL it was granted.
+          const scope: ProviderScope | undefined = user.organization === undefined ? undefined : user.primary ? { organization: user.organization } : { organization: user.organization, locations: user.locations ?? [] };
+          const attributed = scope !== undefined && (await deps.isAttributed(input.patient, scope));
+          if (!attributed) throw new OAuthError('access_denied', user.primary ? 'this member is not attributed to your organization' : 'this member is not attributed to your organization through a service location (PID/SL) you were granted', 403);
         }
         userId = user._id;
       }

@@ -2,10 +2,11 @@
  * Provider users (MISSION.md "Delegated access") and the SMART EHR launch: a provider user opens an app
  * for one member attributed to their organization and the app's token reaches that member only; a launch
  * for a member not attributed is refused; a launch is usable only by the user who opened it. An
- * organization's Primary User grants subordinate users access to its own PID/SLs, never others'.
+ * organization's Primary User grants subordinate users access to its own PID/SLs, never others', and
+ * those grants decide which attributed members a subordinate can open an app for.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle, Group } from '@medplum/fhirtypes';
+import type { Bundle, Group, Location, PractitionerRole } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { authorize, authorizeQuery, cookieOf, pkcePair, smartLogin, submitLogin } from '../../helpers/smart-login.js';
 import type { DemoLogins } from '../../../src/demo-logins.js';
@@ -123,5 +124,83 @@ describe('delegated access by the Primary User', () => {
     const token = await providerToken({ login: 'billing-partner', password: 'partner-password-1' });
     const res = await authed(srv, token).post('/provider/users').set('Content-Type', 'application/json').send({ login: 'x-user', password: 'partner-password-3', locations: [demo.provider?.locations?.[0]] });
     expect(res.status).toBe(403);
+  });
+});
+
+/** The PID/SLs (Location identifiers) where a practitioner works for the organization, read through the FHIR API. */
+async function pidSlsOfPractitioner(practitioner: string, organization: string): Promise<string[]> {
+  const roles = await authed(srv).get(`/fhir/PractitionerRole?practitioner=${practitioner}&_count=50`);
+  const locations = ((roles.body as Bundle).entry ?? [])
+    .map((e) => e.resource as PractitionerRole)
+    .filter((r) => r.organization?.reference === organization)
+    .flatMap((r) => (r.location ?? []).map((l) => l.reference as string));
+  const out: string[] = [];
+  for (const ref of locations) {
+    const loc = (await authed(srv).get(`/fhir/${ref}`)).body as Location;
+    out.push(...(loc.identifier ?? []).filter((i) => i.system?.endsWith('/sid/pid-sl')).map((i) => i.value as string));
+  }
+  return out;
+}
+
+describe('PID/SL grants narrow which members a provider user reaches', () => {
+  const organization = () => demo.provider?.organization as string;
+  let member: string;
+  let memberPidSl: string;
+
+  beforeAll(async () => {
+    // An attributed member whose attributed provider is a clinician, and the PID/SL that clinician works at.
+    const groups = await authed(srv).get('/fhir/Group?_count=100');
+    const mine = ((groups.body as Bundle).entry ?? []).map((e) => e.resource as Group).filter((g) => g.characteristic?.some((c) => c.valueReference?.reference === organization()));
+    for (const entry of mine.flatMap((g) => g.member ?? [])) {
+      const provider = entry.extension?.find((e) => e.url.endsWith('/ext-attributedProvider'))?.valueReference?.reference;
+      if (entry.inactive || entry.period?.end || !provider?.startsWith('Practitioner/')) continue;
+      const pidSls = await pidSlsOfPractitioner(provider, organization());
+      if (pidSls.length === 0) continue;
+      member = entry.entity.reference?.slice('Patient/'.length) as string;
+      memberPidSl = pidSls[0];
+      break;
+    }
+    expect(member).toBeDefined();
+    expect(demo.provider?.locations).toContain(memberPidSl);
+  });
+
+  async function subordinate(login: string, locations: string[]): Promise<string> {
+    const created = await authed(srv).post('/admin/users').set('Content-Type', 'application/json').send({ kind: 'provider', login, password: 'subordinate-password', organization: organization(), locations });
+    expect(created.status).toBe(201);
+    return providerToken({ login, password: 'subordinate-password' });
+  }
+
+  it('when a user granted the PID/SL the member is attributed through opens a launch, then 201', async () => {
+    const res = await openLaunch(await subordinate('site-user', [memberPidSl]), member);
+    expect(res.status).toBe(201);
+    expect(res.body.launch).toEqual(expect.any(String));
+  });
+
+  it('when a user of the same organization granted only another PID/SL opens a launch for that member, then 403 and no launch', async () => {
+    const other = memberPidSl === '000000001A' ? '000000002A' : '000000001A';
+    const res = await openLaunch(await subordinate('other-site-user', [other]), member);
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('access_denied');
+    expect(res.body.error_description).toMatch(/PID\/SL/);
+    expect(res.body.launch).toBeUndefined();
+  });
+
+  it('when a member is attributed to the organization as a whole (no service location), then the Primary User reaches them and a PID/SL-limited user does not', async () => {
+    const group: Group = {
+      resourceType: 'Group',
+      id: 'grp-test-org-level',
+      type: 'person',
+      actual: true,
+      characteristic: [{ code: { text: 'attributed-organization' }, valueReference: { reference: organization() }, exclude: false }],
+      member: [{ entity: { reference: `Patient/${notAttributed}` }, period: { start: '2020-01-01' }, extension: [{ url: 'http://hl7.org/fhir/us/davinci-atr/StructureDefinition/ext-attributedProvider', valueReference: { reference: organization() } }] }],
+    };
+    const put = await authed(srv).put('/fhir/Group/grp-test-org-level').set('Content-Type', 'application/fhir+json').send(group);
+    expect([200, 201]).toContain(put.status);
+    try {
+      expect((await openLaunch(await providerToken(), notAttributed)).status).toBe(201);
+      expect((await openLaunch(await subordinate('org-level-site-user', demo.provider?.locations ?? []), notAttributed)).status).toBe(403);
+    } finally {
+      expect((await authed(srv).delete('/fhir/Group/grp-test-org-level')).status).toBeLessThan(300);
+    }
   });
 });

@@ -45,7 +45,8 @@ const edgeCases: Resource[] = [
       { given: [], _given: [{ extension: [{ url: 'http://example.org/x', valueBoolean: true }] }] },
     ],
     _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', valueDateTime: '2001-02-03T04:05:06Z' }] },
-  } as Resource,
+    // Primitive-extension siblings (_family, _given) are JSON shapes @medplum/fhirtypes does not model.
+  } as unknown as Resource,
   { resourceType: 'Organization', id: 'o', name: 'Acme', alias: ['Acme', 'ACME', 'Acme'], _alias: [null as never, null as never, { id: 'a3' }] } as Resource,
   { resourceType: 'Location', id: 'l', name: 'Main', alias: ['Main', 'Side'] },
   {
