@@ -47,17 +47,8 @@ export function createApp(deps: AppDeps): Express {
   // Pages set their own strict CSP; JSON APIs need none. HSTS is left to the TLS-terminating proxy.
   app.use(helmet({ contentSecurityPolicy: false }));
 
-  route(app, { method: 'get', path: '/assets/site.css', audiences: ['public'], description: 'stylesheet of the sign-in, consent and account pages' }, (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.type('text/css').send(siteCss);
-  });
-  deps.auth.mount(app);
-
-  route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
-    const resources = await deps.store.size();
-    res.json({ status: 'ok', resources });
-  });
-
+  // The FHIR API first: its requests are the bulk of the traffic and should not walk past every
+  // sign-in, admin and page route before they match (express tries layers in order).
   app.use(
     '/fhir',
     fhirRouter({
@@ -76,6 +67,17 @@ export function createApp(deps: AppDeps): Express {
       maxBodyBytes: deps.config.maxBodyBytes,
     }),
   );
+
+  route(app, { method: 'get', path: '/assets/site.css', audiences: ['public'], description: 'stylesheet of the sign-in, consent and account pages' }, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('text/css').send(siteCss);
+  });
+  deps.auth.mount(app);
+
+  route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
+    const resources = await deps.store.size();
+    res.json({ status: 'ok', resources });
+  });
 
   app.use((req, _res, next) => next(notFound(`No route for ${req.method} ${req.path}`)));
   app.use(errorMiddleware(deps.logger));

@@ -13,6 +13,7 @@ import type { AccessRecord } from '../http/fhir-router.js';
 import type { FhirRequest } from '../fhir/rest/types.js';
 import { buildRecord } from '../fhir/rest/stored-record.js';
 import type { SearchRegistry } from '../fhir/search/registry.js';
+import { groupCommit } from '../store/group-commit.js';
 import type { ResourceStore } from '../store/port.js';
 import type { VerifiedToken } from './verify-token.js';
 
@@ -94,8 +95,9 @@ export interface AuditTrailDeps extends AuditContext {
   newId: () => string;
 }
 
-/** Records one request; resolves once the AuditEvent is durably stored. */
+/** Records one request; resolves once the AuditEvent is durably stored (concurrent events share one write). */
 export function auditTrail(deps: AuditTrailDeps) {
+  const write = groupCommit(deps.store);
   return async (token: VerifiedToken, entry: AccessRecord): Promise<void> => {
     if (entry.request.path[0] === 'AuditEvent') return;
     if (entry.compartments.length === 0 && entry.status < 400) return;
@@ -103,6 +105,6 @@ export function auditTrail(deps: AuditTrailDeps) {
     const event = await auditEventFor(deps, token, entry, now);
     event.id = deps.newId();
     const record = buildRecord(event, 1, now, deps.registry, deps.baseUrl);
-    await deps.store.write([{ kind: 'put', record, expectVersion: 'absent' }]);
+    await write({ kind: 'put', record, expectVersion: 'absent' });
   };
 }

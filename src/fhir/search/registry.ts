@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { SearchParameter, Bundle } from '@medplum/fhirtypes';
-import { compileSimplePath, elementIndexFrom, type ElementIndex } from './simple-path.js';
+import { compileSimplePath, elementIndexFrom, rewriteResolve, type ElementIndex } from './simple-path.js';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'uri' | 'reference' | 'quantity' | 'number' | 'composite' | 'special';
 
@@ -52,14 +52,6 @@ function definitionsDir(): string {
 
 function readBundle(path: string): Bundle {
   return JSON.parse(readFileSync(path, 'utf8')) as Bundle;
-}
-
-/**
- * Official expressions use `resolve() is Patient`, which needs a resolver at extraction time.
- * A reference string `Patient/…` carries the same fact, so the check is rewritten to look at it.
- */
-function rewriteResolve(expr: string): string {
-  return expr.replace(/\.where\(resolve\(\) is (\w+)\)/g, ".where(reference.startsWith('$1/'))");
 }
 
 /** Keep only the union branches of a shared expression that apply to `type`. */

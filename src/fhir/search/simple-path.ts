@@ -4,6 +4,9 @@
  * shape, and the general FHIRPath engine spends most of its time wrapping every visited value in a
  * typed node; walking plain JSON gives the same collection in a fraction of the time.
  *
+ * A branch may end in `.where(resolve() is Type)` on a Reference: it keeps the References whose
+ * `reference` starts with `Type/`, which is what the engine evaluates after `rewriteResolve`.
+ *
  * An expression compiles only when the R4 element definitions prove every step is a plain,
  * single-typed element (FHIRPath §5 "Navigation"; FHIR R4 fhirpath.html §2.1.9.1 for choice
  * elements, which need the model to pick `valueQuantity` for `value` and so are refused). Anything
@@ -155,18 +158,53 @@ function distinct(items: Item[]): Item[] {
 const values = (items: Item[]): unknown[] => items.filter((i) => i.v !== null && i.v !== undefined).map((i) => i.v);
 
 /**
- * Compile `expression` if it is a union of plain member paths, else undefined (use the FHIRPath engine).
- * The result equals fhirpath.js `compile(expression, r4, { resolveInternalTypes: true })` on valid resources.
+ * Official expressions use `resolve() is Patient`, which needs a resolver at extraction time.
+ * A reference string `Patient/…` carries the same fact, so the check is rewritten to look at it.
+ */
+export function rewriteResolve(expr: string): string {
+  return expr.replace(/\.where\(resolve\(\) is (\w+)\)/g, ".where(reference.startsWith('$1/'))");
+}
+
+/** `path.where(reference.startsWith('Type/'))`, the rewritten `resolve() is Type` check on a Reference. */
+const TYPED_REFERENCE = /^(.+)\.where\(reference\.startsWith\('([A-Z][A-Za-z]*\/)'\)\)$/;
+
+interface Branch {
+  type: string;
+  steps: string[];
+  finalType: string;
+  /** Keep only References whose `reference` starts with this (`Patient/`). */
+  referencePrefix?: string;
+}
+
+function parseBranch(branch: string, index: ElementIndex): Branch | undefined {
+  const typed = TYPED_REFERENCE.exec(branch);
+  if (!typed) return checkBranch(branch, index);
+  const path = checkBranch(typed[1], index);
+  return path?.finalType === 'Reference' ? { ...path, referencePrefix: typed[2] } : undefined;
+}
+
+function walkBranch(resource: unknown, b: Branch): Item[] {
+  const items = walk(resource, b.type, b.steps);
+  const prefix = b.referencePrefix;
+  if (prefix === undefined) return items;
+  return items.filter((i) => isObject(i.v) && typeof i.v.reference === 'string' && i.v.reference.startsWith(prefix));
+}
+
+/**
+ * Compile `expression` if it is a union of plain member paths (each optionally ending in the
+ * `resolve() is Type` check on a Reference, read as `rewriteResolve` does), else undefined (use the
+ * FHIRPath engine). The result equals fhirpath.js `compile(rewriteResolve(expression), r4,
+ * { resolveInternalTypes: true })` on valid resources.
  */
 export function compileSimplePath(expression: string, index: ElementIndex): PathEvaluator | undefined {
-  const branches = expression.split('|').map((b) => b.trim());
-  const checked = branches.map((b) => checkBranch(b, index));
+  const branches = rewriteResolve(expression).split(' | ').map((b) => b.trim());
+  const checked = branches.map((b) => (b.includes('|') ? undefined : parseBranch(b, index)));
   if (checked.some((c) => c === undefined)) return undefined;
-  const paths = checked as NonNullable<(typeof checked)[number]>[];
+  const paths = checked as Branch[];
   if (paths.length === 1) {
-    const [{ type, steps }] = paths;
-    return (resource) => values(walk(resource, type, steps));
+    const [only] = paths;
+    return (resource) => values(walkBranch(resource, only));
   }
   if (paths.some((p) => MEANING_COMPARED.has(p.finalType))) return undefined;
-  return (resource) => values(distinct(paths.flatMap((p) => walk(resource, p.type, p.steps))));
+  return (resource) => values(distinct(paths.flatMap((p) => walkBranch(resource, p))));
 }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { compileSimplePath, elementIndexFrom, type ElementIndex } from '../../../src/fhir/search/simple-path.js';
+import { compileSimplePath, elementIndexFrom, rewriteResolve, type ElementIndex } from '../../../src/fhir/search/simple-path.js';
 import { loadSearchRegistry, type SearchRegistry } from '../../../src/fhir/search/registry.js';
 import { valuesFor } from '../../../src/fhir/search/extract.js';
 import { generateDemoData } from '../../../src/synthetic/generate.js';
@@ -19,7 +19,7 @@ function r4Bundle(name: string): Bundle {
 }
 
 function engine(expression: string): (r: unknown) => unknown[] {
-  const fn = fhirpath.compile(expression, r4 as never, { resolveInternalTypes: true });
+  const fn = fhirpath.compile(rewriteResolve(expression), r4 as never, { resolveInternalTypes: true });
   return (r) => fn(r as object) as unknown[];
 }
 
@@ -75,6 +75,8 @@ describe('simple-path compiler', () => {
     'Organization.name | Organization.alias',
     'Questionnaire.item.item.linkId',
     'Patient.id',
+    'Encounter.subject.where(resolve() is Patient)',
+    'AuditEvent.agent.who.where(resolve() is Patient) | AuditEvent.entity.what.where(resolve() is Patient)',
   ])('when the expression is %s (plain member paths), then it compiles', (expr) => {
     expect(compileSimplePath(expr, index)).toBeTypeOf('function');
   });
@@ -83,7 +85,9 @@ describe('simple-path compiler', () => {
     ['a choice element', 'Observation.value'],
     ['a choice element deeper down', 'Observation.component.value'],
     ['a function', "Patient.name.where(use = 'official')"],
-    ['resolve()', 'Encounter.subject.where(resolve() is Patient)'],
+    ['resolve() on a non-Reference', 'Patient.name.where(resolve() is Patient)'],
+    ['resolve() used any other way', 'Encounter.subject.resolve()'],
+    ['a where() other than the reference-type check', "Encounter.subject.where(reference.startsWith('Patient/') and display.exists())"],
     ['a type cast', '(Observation.value as Quantity)'],
     ['an indexer', 'Bundle.entry[0].resource'],
     ['a Resource-typed step', 'Bundle.entry.resource'],
@@ -109,6 +113,16 @@ describe('simple-path compiler', () => {
   it('when a union repeats a value, then the duplicate is removed unless its extension data differs', () => {
     const names = compileSimplePath('Organization.name | Organization.alias', index)!;
     expect(names(edgeCases[1])).toEqual(['Acme', 'ACME', 'Acme']);
+  });
+
+  it('when a reference-type check follows a Reference path, then only references of that type are kept', () => {
+    const patient = compileSimplePath('AuditEvent.agent.who.where(resolve() is Patient) | AuditEvent.entity.what.where(resolve() is Patient)', index)!;
+    const event = {
+      resourceType: 'AuditEvent',
+      agent: [{ who: { reference: 'Patient/a' } }, { who: { reference: 'Practitioner/b' } }, { who: { display: 'no reference' } }],
+      entity: [{ what: { reference: 'Patient/a' } }, { what: { reference: 'Patient/c' } }, { what: { reference: 'Group/Patient/x' } }],
+    };
+    expect(patient(event)).toEqual([{ reference: 'Patient/a' }, { reference: 'Patient/c' }]);
   });
 
   it('when the resource is of another type, then the result is empty', () => {
@@ -158,6 +172,7 @@ describe('simple-path equivalence with the fhirpath engine', () => {
     expect(registry.get('AuditEvent', 'action')?.engine).toBe('simple-path');
     expect(registry.get('Patient', 'family')?.engine).toBe('simple-path');
     expect(registry.get('Observation', 'value-quantity')?.engine).toBe('fhirpath');
-    expect(registry.get('Encounter', 'patient')?.engine).toBe('fhirpath');
+    expect(registry.get('Encounter', 'patient')?.engine).toBe('simple-path');
+    expect(registry.get('AuditEvent', 'patient')?.engine).toBe('simple-path');
   });
 });
