@@ -10,13 +10,15 @@
  * interaction are ORed, and one without a query lifts the restriction.
  *
  * The member reach is ANDed on top, whatever the scopes say:
- *  - a patient (a member's app): their compartment only; Patient itself only by id, so a Patient.link
+ *  - a patient (a member's app): their compartment only, and of it only records with a date of service
+ *    on or after 2016-01-01 (domain/data-windows.ts); Patient itself only by id, so a Patient.link
  *    never exposes another member; never Group (it lists members), AuditEvent (staff only) or Person;
  *    the shared reference types (organizations, practitioners, …) read-only and unfiltered;
  *  - none (no member in context): the shared reference types, read-only;
  *  - all (payer staff, internal jobs): no member filter.
  * A decision that cannot be made safely (an unknown type, a scope query that does not compile) denies.
  */
+import { CARE_DATE_PARAM, PATIENT_ACCESS_FROM } from '../domain/data-windows.js';
 import type { Access, Interaction } from '../fhir/access.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { SearchRegistry } from '../fhir/search/registry.js';
@@ -35,6 +37,8 @@ export interface AccessGrant {
 export interface PolicyDeps {
   isResourceType(type: string): boolean;
   inPatientCompartment(type: string): boolean;
+  /** The filter keeping a type's records dated on or after the Patient Access floor, if the type has dates of service. */
+  careDateFloor(type: string): FilterDocument | undefined;
   /** The filter of a scope's search restriction; throws on unknown or malformed parameters. */
   compileQuery(type: string, query: Array<[string, string]>): FilterDocument;
 }
@@ -93,7 +97,11 @@ function memberRule(members: MemberReach, type: string, letter: ScopeLetter, dep
       if (NEVER_FOR_PATIENT.has(type)) return undefined;
       if (SHARED_REFERENCE_TYPES.has(type)) return readOnly(letter) ? {} : undefined;
       if (type === 'Patient') return { filter: { _id: `Patient/${members.id}` } };
-      if (deps.inPatientCompartment(type)) return { filter: { cmp: `Patient/${members.id}` } };
+      if (deps.inPatientCompartment(type)) {
+        const own: FilterDocument = { cmp: `Patient/${members.id}` };
+        const floor = deps.careDateFloor(type);
+        return { filter: floor ? { $and: [own, floor] } : own };
+      }
       return undefined;
   }
 }
@@ -159,6 +167,17 @@ export function accessFor(grant: AccessGrant, deps: PolicyDeps): Access {
   };
 }
 
+const FLOOR_MS = Date.parse(`${PATIENT_ACCESS_FROM}T00:00:00Z`);
+const CARE_DATE_FIELD = `sp.${CARE_DATE_PARAM}`;
+const FLOOR_FILTER: FilterDocument = Object.freeze({
+  $or: [{ [CARE_DATE_FIELD]: { $exists: false } }, { [CARE_DATE_FIELD]: { $elemMatch: { hi: { $gte: FLOOR_MS } } } }],
+}) as FilterDocument;
+
+/** Records of a type with dates of service are released only when one of them reaches the floor. */
+export function careDateFloorFilter(registry: SearchRegistry, type: string): FilterDocument | undefined {
+  return registry.get(type, CARE_DATE_PARAM) ? FLOOR_FILTER : undefined;
+}
+
 /** References in a scope query are relative (`Patient/1`); no absolute URL is ever this base. */
 const NO_BASE = 'urn:x-scope-query:';
 
@@ -171,6 +190,7 @@ export function policyDeps(registry: SearchRegistry, clock: () => Date, baseUrl:
   return {
     isResourceType: (type) => registry.resourceTypes.has(type),
     inPatientCompartment: (type) => type === 'Patient' || registry.patientCompartmentParams(type).length > 0,
+    careDateFloor: (type) => careDateFloorFilter(registry, type),
     compileQuery(type, query) {
       if (query.length === 0) throw new Error('An empty scope query restricts nothing');
       const ir = parseSearch(type, query, { registry, baseUrl, strict: true, defaultCount: 1, maxCount: 1 });

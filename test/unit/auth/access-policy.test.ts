@@ -1,4 +1,4 @@
-import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Coverage, ExplanationOfBenefit, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { Query } from 'mingo';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accessFor, policyDeps, type MemberReach, type PolicyDeps } from '../../../src/auth/access-policy.js';
@@ -32,6 +32,23 @@ const allowed = (a: Access, type: string): Interaction[] => ALL_INTERACTIONS.fil
 
 const record = (resource: Resource): StoredRecord => buildRecord(resource, 1, NOW, registry, BASE);
 const admits = (filter: FilterDocument | undefined, r: StoredRecord): boolean => filter === undefined || new Query(filter).test(r as unknown as Record<string, unknown>);
+
+const coverage = (id: string, patient: string): Coverage => ({ resourceType: 'Coverage', id, status: 'active', beneficiary: { reference: `Patient/${patient}` }, payor: [{ reference: 'Organization/payer' }] });
+const eob = (id: string, patient: string, from: string, to = from): ExplanationOfBenefit => ({
+  resourceType: 'ExplanationOfBenefit',
+  id,
+  status: 'active',
+  type: { text: 'professional' },
+  use: 'claim',
+  patient: { reference: `Patient/${patient}` },
+  created: '2024-01-01',
+  insurer: { reference: 'Organization/payer' },
+  provider: { reference: 'Organization/clinic' },
+  outcome: 'complete',
+  insurance: [{ focal: true, coverage: { reference: 'Coverage/c1' } }],
+  billablePeriod: { start: from, end: to },
+  item: [{ sequence: 1, productOrService: { text: 'visit' }, servicedDate: from }],
+});
 
 const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 const observation = (id: string, patient: string, category: string): Observation => ({
@@ -81,7 +98,9 @@ describe('access policy: scope context must fit the member reach', () => {
   it('when a user/ scope is used with a patient in context, then it applies within that patient compartment', () => {
     const a = access(memberA, 'user/Observation.rs');
     expect(a.allows('Observation', 'search')).toBe(true);
-    expect(a.filterFor('Observation', 'search')).toEqual({ cmp: 'Patient/A' });
+    const filter = a.filterFor('Observation', 'search');
+    expect(admits(filter, record(observation('mine', 'A', 'laboratory')))).toBe(true);
+    expect(admits(filter, record(observation('theirs', 'B', 'laboratory')))).toBe(false);
   });
 
   it('when a system/ scope is used with reach all, then it applies without any member filter', () => {
@@ -96,9 +115,27 @@ describe('access policy: member reach "patient"', () => {
   const a = (): Access => access(memberA, 'patient/*.cruds');
 
   it('when the type is in the patient compartment, then every interaction filters to that compartment', () => {
-    for (const t of ['Observation', 'Coverage', 'ExplanationOfBenefit']) {
-      for (const i of ALL_INTERACTIONS) expect(a().filterFor(t, i)).toEqual({ cmp: 'Patient/A' });
+    const mine = { Observation: observation('o1', 'A', 'laboratory'), Coverage: coverage('c1', 'A'), ExplanationOfBenefit: eob('e1', 'A', '2020-05-01') };
+    const theirs = { Observation: observation('o2', 'B', 'laboratory'), Coverage: coverage('c2', 'B'), ExplanationOfBenefit: eob('e2', 'B', '2020-05-01') };
+    for (const t of ['Observation', 'Coverage', 'ExplanationOfBenefit'] as const) {
+      for (const i of ALL_INTERACTIONS) {
+        expect(admits(a().filterFor(t, i), record(mine[t]))).toBe(true);
+        expect(admits(a().filterFor(t, i), record(theirs[t]))).toBe(false);
+      }
     }
+  });
+
+  it('when a record of the member has dates of service only before 2016-01-01, then it is not released; one reaching 2016 or without dates is', () => {
+    const filter = a().filterFor('ExplanationOfBenefit', 'read');
+    expect(admits(filter, record(eob('old', 'A', '2015-12-31')))).toBe(false);
+    expect(admits(filter, record(eob('new', 'A', '2016-01-01')))).toBe(true);
+    expect(admits(filter, record(eob('straddles', 'A', '2015-12-20', '2016-01-03')))).toBe(true);
+    expect(admits(filter, record({ ...eob('undated', 'A', '2020-01-01'), billablePeriod: undefined, item: undefined } as ExplanationOfBenefit))).toBe(true);
+    const coverageFilter = a().filterFor('Coverage', 'search');
+    expect(admits(coverageFilter, record({ ...coverage('ended', 'A'), period: { start: '2010-01-01', end: '2015-06-30' } }))).toBe(false);
+    expect(admits(coverageFilter, record({ ...coverage('open', 'A'), period: { start: '2010-01-01' } }))).toBe(true);
+    // Staff (reach all) see everything, however old.
+    expect(admits(access({ kind: 'all' }, 'system/*.rs').filterFor('ExplanationOfBenefit', 'read'), record(eob('old', 'A', '2015-12-31')))).toBe(true);
   });
 
   it('when the type is Patient, then only the member own record is admitted, not one that links to them', () => {
