@@ -15,6 +15,8 @@ import { buildRecord } from '../fhir/rest/stored-record.js';
 import type { SearchRegistry } from '../fhir/search/registry.js';
 import { groupCommit } from '../store/group-commit.js';
 import type { ResourceStore } from '../store/port.js';
+import { PROGRAM_CODE_SYSTEM } from '../domain/systems.js';
+import type { ClientRole } from './records.js';
 import type { VerifiedToken } from './verify-token.js';
 
 const REST_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
@@ -25,6 +27,7 @@ export function interactionOf(req: FhirRequest): { code: string; action: AuditEv
   const m = req.method;
   if (type === undefined) return { code: 'batch', action: 'E' };
   if (type === '_history') return { code: 'history-system', action: 'R' };
+  if (id?.startsWith('$') || sub?.startsWith('$')) return { code: 'operation', action: 'E' };
   if (id === undefined) return m === 'POST' ? { code: 'create', action: 'C' } : { code: 'search-type', action: 'E' };
   if (id === '_search') return { code: 'search-type', action: 'E' };
   if (id === '_history') return { code: 'history-type', action: 'R' };
@@ -39,8 +42,22 @@ const outcomeCode = (status: number): AuditEvent['outcome'] => (status < 400 ? '
 
 export interface AuditContext {
   issuer: string;
-  /** Display names of clients (cached by the caller). */
-  clientName(id: string): Promise<string | undefined>;
+  /** Display name and role of a client (cached by the caller). */
+  client(id: string): Promise<{ name?: string; role?: ClientRole } | undefined>;
+}
+
+/** The tag that marks a Patient Access API release (CMS-0057-F usage metrics; see isPatientAccessRelease). */
+export const PATIENT_ACCESS_RELEASE = { system: PROGRAM_CODE_SYSTEM.disclosure, code: 'patient-access-release', display: 'Member data released to a health app the member chose' } as const;
+
+/**
+ * A release through the Patient Access API, as the usage metrics count them: a request that succeeded
+ * and disclosed the member's own data, made with a token the member granted (the signed-in user is
+ * that member, the patient in context is them) to an app (not a provider, payer or staff client).
+ */
+export function isPatientAccessRelease(token: VerifiedToken, role: ClientRole | undefined, entry: AccessRecord): boolean {
+  if (entry.status >= 400 || role !== 'app' || token.reach.kind !== 'patient') return false;
+  const member = `Patient/${token.reach.id}`;
+  return token.fhirUser === member && entry.compartments.includes(member);
 }
 
 export async function auditEventFor(ctx: AuditContext, token: VerifiedToken, entry: AccessRecord, now: Date): Promise<AuditEvent> {
@@ -58,14 +75,19 @@ export async function auditEventFor(ctx: AuditContext, token: VerifiedToken, ent
     ...(query ? { query: Buffer.from(query).toString('base64') } : {}),
     detail: [{ type: 'request-id', valueString: entry.requestId }],
   });
-  const clientName = await ctx.clientName(token.clientId);
+  const client = await ctx.client(token.clientId);
+  const clientName = client?.name;
+  const release = isPatientAccessRelease(token, client?.role, entry);
   return {
     resourceType: 'AuditEvent',
+    ...(release ? { meta: { tag: [{ ...PATIENT_ACCESS_RELEASE }] } } : {}),
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
     subtype: [{ system: REST_INTERACTION, code }],
     action,
     recorded: now.toISOString(),
     outcome: outcomeCode(entry.status),
+    // PATRQT: released at the patient's request, through the app they authorized.
+    ...(release ? { purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PATRQT', display: 'patient requested' }] }] } : {}),
     ...(entry.status >= 400 ? { outcomeDesc: `HTTP ${entry.status}` } : {}),
     agent: [
       {

@@ -19,6 +19,7 @@ import { parseScope } from './scopes.js';
 import type { SigningKeys } from './signing-keys.js';
 import { userDirectory } from './users.js';
 import { tokenVerifier, type ExternalIssuer, type TokenVerifier, type VerifiedToken } from './verify-token.js';
+import type { ClientRole } from './records.js';
 import type { Access } from '../fhir/access.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -63,7 +64,7 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
   };
   const verify = tokenVerifier(deps, o.external);
   const policy = policyDeps(o.registry, o.clock, o.fhirBase);
-  const clientNames = new Map<string, string | undefined>();
+  const clients = new Map<string, { name?: string; role?: ClientRole } | undefined>();
   const record = auditTrail({
     issuer,
     store: o.store,
@@ -71,9 +72,12 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
     baseUrl: o.fhirBase,
     clock: o.clock,
     newId: o.newId,
-    async clientName(id) {
-      if (!clientNames.has(id)) clientNames.set(id, (await deps.clients.get(id))?.name);
-      return clientNames.get(id);
+    async client(id) {
+      if (!clients.has(id)) {
+        const found = await deps.clients.get(id);
+        clients.set(id, found ? { name: found.name, role: found.role } : undefined);
+      }
+      return clients.get(id);
     },
   });
   const lookups = { store: o.store };

@@ -59,6 +59,8 @@ export const PROGRAM_CODE_SYSTEM = {
   paAppealStatus: `${PROGRAM_FHIR_BASE}/CodeSystem/pa-appeal-status`,
   /** Group.characteristic codes for attribution lists. */
   attribution: `${PROGRAM_FHIR_BASE}/CodeSystem/attribution`,
+  /** AuditEvent tags marking disclosures the program reports on (e.g. `patient-access-release`). */
+  disclosure: `${PROGRAM_FHIR_BASE}/CodeSystem/disclosure`,
 } as const;
 
 /** External and HL7 code systems. */

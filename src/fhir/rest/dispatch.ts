@@ -4,6 +4,7 @@
  */
 import { badRequest, methodNotAllowed, notFound } from '../outcome.js';
 import { batchOrTransaction } from './batch-transaction.js';
+import { ownEverything, patientEverything } from './everything.js';
 import { history } from './history.js';
 import { read, vread } from './read.js';
 import { searchType } from './search.js';
@@ -17,6 +18,24 @@ function searchParams(req: FhirRequest): Array<[string, string]> {
   if (typeof body === 'string') return [...req.query, ...new URLSearchParams(body)];
   if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) return req.query;
   throw badRequest('POST _search takes application/x-www-form-urlencoded parameters');
+}
+
+/**
+ * Operation parameters: the URL's, plus for POST a Parameters resource of simple values
+ * (R4 operations.html#request) or a form body.
+ */
+function operationParams(req: FhirRequest): Array<[string, string]> {
+  if (req.method !== 'POST') return req.query;
+  const body = req.body as { resourceType?: unknown; parameter?: unknown } | string | undefined;
+  if (body === undefined || body === null || typeof body === 'string' || (typeof body === 'object' && Object.keys(body).length === 0)) return searchParams(req);
+  if (body.resourceType !== 'Parameters') throw badRequest('An operation is POSTed with a Parameters resource');
+  const out: Array<[string, string]> = [...req.query];
+  for (const p of Array.isArray(body.parameter) ? (body.parameter as Array<Record<string, unknown>>) : []) {
+    const value = Object.entries(p).find(([k]) => k.startsWith('value'))?.[1];
+    if (typeof p.name !== 'string' || (typeof value !== 'string' && typeof value !== 'number')) throw badRequest('Only simple-valued parameters are accepted here');
+    out.push([p.name, String(value)]);
+  }
+  return out;
 }
 
 export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
@@ -40,6 +59,10 @@ export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<Fhir
     }
     throw methodNotAllowed(`${m} is not supported on ${type}`, 'GET, POST');
   }
+  if (type === 'Patient' && id === '$everything' && sub === undefined) {
+    if (m !== 'GET' && m !== 'POST') throw methodNotAllowed('$everything is called with GET or POST', 'GET, POST');
+    return ownEverything(ctx, operationParams(req));
+  }
   if (id === '_search') {
     if (m !== 'POST' || sub !== undefined) throw methodNotAllowed('_search takes POST', 'POST');
     return searchType(ctx, type, searchParams(req), req.headers.prefer);
@@ -62,6 +85,10 @@ export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<Fhir
       default:
         throw methodNotAllowed(`${m} is not supported on a resource instance`, 'GET, PUT, PATCH, DELETE');
     }
+  }
+  if (type === 'Patient' && sub === '$everything' && vid === undefined) {
+    if (m !== 'GET' && m !== 'POST') throw methodNotAllowed('$everything is called with GET or POST', 'GET, POST');
+    return patientEverything(ctx, id, operationParams(req));
   }
   if (sub === '_history') {
     if (m !== 'GET') throw methodNotAllowed('History is read with GET', 'GET');

@@ -320,6 +320,23 @@ describe('member A\'s token and the rest of the store', () => {
     expect(unexpected).toEqual([]);
   });
 
+  it('when A calls $everything (by id, at type level, with _type, paged by 7), then exactly A\'s compartment and shared resources; B\'s $everything is 404', async () => {
+    for (const path of [`/${A}/$everything?_count=7`, '/Patient/$everything?_count=7']) {
+      const replies = await pages(path);
+      for (const reply of replies) check(reply, [200]);
+      const got = replies.flatMap((r) => matches(r)).map(keyOf);
+      expect(new Set(got).size).toBe(got.length); // no page repeats a match
+      const own = [...byType.keys()].filter((t) => !SHARED.has(t)).flatMap((t) => ownKeys(t));
+      expect(got.sort()).toEqual(own.sort());
+    }
+    const onlyCoverage = await pages(`/${A}/$everything?_type=Coverage`);
+    expect(onlyCoverage.flatMap((r) => matches(r)).map((r) => r.resourceType)).toEqual(ownKeys('Coverage').map(() => 'Coverage'));
+    check(await get(`/${B}/$everything`), [404]);
+    check(await get(`/${B}/$everything?_type=Observation`), [404]);
+    expect(found).toEqual([]);
+    expect(unexpected).toEqual([]);
+  });
+
   it('when A\'s Patient links to B\'s, then B\'s token still reaches neither A\'s Patient nor any of A\'s data', async () => {
     const memberB = demo.members.find((m) => `Patient/${m.patient}` === B) as DemoLogins['members'][number];
     const login = await smartLogin(srv, {

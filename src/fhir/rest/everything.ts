@@ -1,0 +1,194 @@
+/**
+ * Patient/[id]/$everything (R4 patient-operation-everything.html): the patient, every resource in their
+ * compartment, and the directory resources those reference (organizations, practitioners, locations…),
+ * as a searchset Bundle paged by `_count` with `next` links.
+ *
+ * Parameters: `_since` (instant: only resources changed since), `_type` (comma-separated types),
+ * `start` / `end` (dates of care, the `care-date` parameter; resources without one are always in),
+ * `_count`. Unknown parameters are refused: an operation that silently ignored `_type` would send
+ * far more than asked.
+ *
+ * Access: the caller must be able to read the Patient; each compartment type is searched with the
+ * caller's search filter for it (types it may not search are skipped), and referenced resources are
+ * read with its read filter, exactly as `_include` does. A member's token therefore gets its own
+ * compartment, within the Patient Access window, and nothing else.
+ *
+ * Paging is keyset: types in a fixed order, each by _id; the cursor is (type index, last _id), so a
+ * page is correct under concurrent writes. The referenced directory resources of a page come with it
+ * (search.mode = include) and may repeat on later pages, as `_include` does.
+ */
+import type { BundleLink } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { CARE_DATE_PARAM } from '../../domain/data-windows.js';
+import type { FilterDocument, StoredRecord } from '../../store/port.js';
+import { badRequest, forbidden, gone, notFound } from '../outcome.js';
+import { pageUrl, recordJson, renderBundle, type BundleEntryText } from '../search/bundle.js';
+import { dateRange } from '../search/date-range.js';
+import { resolveIncludes } from '../search/include.js';
+import { assertValidId } from './resource-input.js';
+import type { FhirContext, FhirResponse } from './types.js';
+import { compartmentsOf, visibleTo } from './visibility.js';
+
+interface EverythingQuery {
+  since?: number;
+  types?: Set<string>;
+  start?: number;
+  end?: number;
+  count: number;
+  cursor?: { t: number; id: string };
+  /** The parameters to repeat in page links (without _cursor). */
+  used: Array<[string, string]>;
+}
+
+const KNOWN = new Set(['_since', '_type', 'start', 'end', '_count', '_cursor']);
+
+function decodeCursor(raw: string): { t: number; id: string } {
+  const invalid = badRequest('Invalid _cursor (use the links of a previous page)', ['_cursor']);
+  if (raw.length > 512 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid;
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isInteger(parsed[0]) && parsed[0] >= 0 && typeof parsed[1] === 'string') {
+      return { t: parsed[0] as number, id: parsed[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw invalid;
+}
+
+const encodeCursor = (t: number, id: string): string => Buffer.from(JSON.stringify([t, id]), 'utf8').toString('base64url');
+
+function parseQuery(ctx: FhirContext, query: Array<[string, string]>): EverythingQuery {
+  const out: EverythingQuery = { count: ctx.limits.defaultCount, used: [] };
+  const seen = new Set<string>();
+  for (const [name, value] of query) {
+    if (!KNOWN.has(name)) throw badRequest(`$everything does not take the parameter '${name}' (it takes _since, _type, start, end, _count)`, [name]);
+    if (seen.has(name)) throw badRequest(`The parameter '${name}' may be given once`, [name]);
+    seen.add(name);
+    if (name !== '_cursor') out.used.push([name, value]);
+    switch (name) {
+      case '_since': {
+        const r = dateRange(value);
+        if (!r || !/T/.test(value)) throw badRequest('_since must be an instant, e.g. 2024-01-01T00:00:00Z', ['_since']);
+        out.since = r.lo;
+        break;
+      }
+      case '_type': {
+        const types = value.split(',').map((t) => t.trim());
+        const unknown = types.filter((t) => !ctx.registry.resourceTypes.has(t));
+        if (unknown.length > 0 || types.length === 0) throw badRequest(`_type names unknown resource types: ${unknown.join(', ')}`, ['_type']);
+        out.types = new Set(types);
+        break;
+      }
+      case 'start':
+      case 'end': {
+        const r = dateRange(value);
+        if (!r) throw badRequest(`${name} must be a date, e.g. 2020-01-01`, [name]);
+        if (name === 'start') out.start = r.lo;
+        else out.end = r.hi;
+        break;
+      }
+      case '_count': {
+        if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw badRequest('_count must be a positive integer', ['_count']);
+        out.count = Math.min(Number(value), ctx.limits.maxCount);
+        break;
+      }
+      case '_cursor':
+        out.cursor = decodeCursor(value);
+        break;
+    }
+  }
+  return out;
+}
+
+/** Patient first, then every other type of the patient compartment, alphabetically (a stable page order). */
+function compartmentTypes(ctx: FhirContext): string[] {
+  const types = [...ctx.registry.resourceTypes].filter((t) => t !== 'Patient' && ctx.registry.patientCompartmentParams(t).length > 0).sort();
+  return ['Patient', ...types];
+}
+
+function typeFilter(ctx: FhirContext, type: string, patientKey: string, q: EverythingQuery): FilterDocument | undefined {
+  if (!ctx.access.allows(type, 'search')) return undefined;
+  const parts: FilterDocument[] = [type === 'Patient' ? { _id: patientKey } : { type, cmp: patientKey }];
+  const access = ctx.access.filterFor(type, 'search');
+  if (access) parts.push(access);
+  if (q.since !== undefined) parts.push({ lu: { $gte: q.since } });
+  if ((q.start !== undefined || q.end !== undefined) && ctx.registry.get(type, CARE_DATE_PARAM)) {
+    const field = `sp.${CARE_DATE_PARAM}`;
+    const overlap: Record<string, unknown> = {};
+    if (q.start !== undefined) overlap.hi = { $gte: q.start };
+    if (q.end !== undefined) overlap.lo = { $lte: q.end };
+    // A resource is in the range when one of its dates of care overlaps it; one without dates is always in.
+    parts.push({ $or: [{ [field]: { $exists: false } }, { [field]: { $elemMatch: overlap } }] });
+  }
+  return parts.length === 1 ? parts[0] : { $and: parts };
+}
+
+export async function patientEverything(ctx: FhirContext, id: string, query: Array<[string, string]>): Promise<FhirResponse> {
+  assertValidId(id);
+  if (!ctx.access.allows('Patient', 'read')) throw forbidden('Not allowed to read Patient');
+  const patient = await ctx.store.current('Patient', id);
+  if (!patient || !visibleTo(ctx, patient, 'read')) throw notFound(`Patient/${id} is not known`);
+  if (patient.del) throw gone(`Patient/${id} was deleted`);
+  const q = parseQuery(ctx, query);
+  const patientKey = `Patient/${id}`;
+  const types = compartmentTypes(ctx);
+
+  const matches: StoredRecord[] = [];
+  let next: { t: number; id: string } | undefined;
+  for (let t = q.cursor?.t ?? 0; t < types.length; t++) {
+    const type = types[t];
+    if (q.types && !q.types.has(type)) continue;
+    const base = typeFilter(ctx, type, patientKey, q);
+    if (!base) continue;
+    const after = q.cursor && q.cursor.t === t ? q.cursor.id : undefined;
+    const filter = after === undefined ? base : { $and: [base, { _id: { $gt: after } }] };
+    const room = q.count - matches.length;
+    const { records } = await ctx.store.find({ filter, sort: [['_id', 1]], limit: room + 1 });
+    matches.push(...records.slice(0, room));
+    if (records.length > room) {
+      next = { t, id: matches[matches.length - 1]._id };
+      break;
+    }
+    if (matches.length === q.count) {
+      // The page is full exactly at the end of this type: continue with the next type.
+      if (t + 1 < types.length) next = { t: t + 1, id: '' };
+      break;
+    }
+  }
+
+  // Directory resources the page refers to (organizations, practitioners, locations, medications…).
+  const compartment = new Set(types);
+  const pageTypes = [...new Set(matches.map((r) => r.type))];
+  const referenced = (
+    await resolveIncludes(
+      { store: ctx.store, registry: ctx.registry, access: ctx.access },
+      pageTypes.map((sourceType) => ({ sourceType, param: '*', iterate: false })),
+      [],
+      matches,
+    )
+  ).filter((r) => !compartment.has(r.type));
+
+  const path = `Patient/${id}/$everything`;
+  const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, q.cursor ? [...q.used, ['_cursor', encodeCursor(q.cursor.t, q.cursor.id)]] : q.used) }];
+  if (next) links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...q.used, ['_cursor', encodeCursor(next.t, next.id)]]) });
+  const entries: BundleEntryText[] = [
+    ...matches.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'match' as const } })),
+    ...referenced.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'include' as const } })),
+  ];
+  const json = renderBundle({ id: randomUUID(), type: 'searchset', lastUpdated: ctx.clock().toISOString(), link: links }, entries);
+  return { status: 200, json, headers: {}, compartments: compartmentsOf([...matches, ...referenced]) };
+}
+
+/**
+ * Patient/$everything (type level): for a caller who can see exactly one patient (a member's token),
+ * that patient's $everything; anyone else names the patient.
+ */
+export async function ownEverything(ctx: FhirContext, query: Array<[string, string]>): Promise<FhirResponse> {
+  if (!ctx.access.allows('Patient', 'search')) throw forbidden('Not allowed to search Patient');
+  const filter = ctx.access.filterFor('Patient', 'search');
+  if (!filter) throw badRequest('Name the patient: Patient/[id]/$everything');
+  const { records } = await ctx.store.find({ filter: { $and: [{ type: 'Patient' }, filter] }, sort: [['_id', 1]], limit: 2 });
+  if (records.length !== 1) throw badRequest('Name the patient: Patient/[id]/$everything');
+  return patientEverything(ctx, records[0].id, query);
+}
