@@ -18,7 +18,8 @@
  *  - all (payer staff, internal jobs): no member filter.
  * A decision that cannot be made safely (an unknown type, a scope query that does not compile) denies.
  */
-import { CARE_DATE_PARAM, PATIENT_ACCESS_FROM } from '../domain/data-windows.js';
+import { PATIENT_ACCESS_FROM } from '../domain/data-windows.js';
+import { CARE_DATE_PARAM } from '../fhir/search/care-date.js';
 import type { Access, Interaction } from '../fhir/access.js';
 import { parseSearch } from '../fhir/search/parse.js';
 import type { SearchRegistry } from '../fhir/search/registry.js';

@@ -19,10 +19,10 @@
  */
 import type { BundleLink } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { CARE_DATE_PARAM } from '../../domain/data-windows.js';
 import type { FilterDocument, StoredRecord } from '../../store/port.js';
 import { badRequest, forbidden, gone, notFound } from '../outcome.js';
 import { pageUrl, recordJson, renderBundle, type BundleEntryText } from '../search/bundle.js';
+import { CARE_DATE_PARAM } from '../search/care-date.js';
 import { dateRange } from '../search/date-range.js';
 import { resolveIncludes } from '../search/include.js';
 import { assertValidId } from './resource-input.js';
