@@ -2,6 +2,7 @@
  * createApp(deps): the express application — middleware order, one router per API, error middleware
  * last. Everything it needs is passed in (no module singletons), so a test builds its own app.
  */
+import { priorAuthViewDerivation } from './apis/prior-auth/pa-view-derivation.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import type { SearchRegistry } from './fhir/search/registry.js';
 import type { ResourceValidator } from './fhir/rest/types.js';
 import type { AuthServer } from './auth/auth-server.js';
 import { notFound } from './fhir/outcome.js';
+import { publicPages } from './web/routes/public-pages.js';
 import { requestId } from './http/request-id.js';
 import { accessLog } from './http/access-log.js';
 import { errorMiddleware } from './http/error-middleware.js';
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
         clock: deps.clock ?? (() => new Date()),
         newId: deps.newId ?? (() => crypto.randomUUID()),
         limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
+        derivation: priorAuthViewDerivation,
       },
       capabilityStatement: deps.capabilityStatement,
       authenticate: (req) => deps.auth.authenticate(req),
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
     res.type('text/css').send(siteCss);
   });
   deps.auth.mount(app);
+  publicPages(app, { fhirBase: deps.config.baseUrl, issuer: deps.auth.deps.issuer });
 
   route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {
     const resources = await deps.store.size();
