@@ -11,6 +11,7 @@
  * entries'.
  */
 import { randomUUID } from 'node:crypto';
+import { withDerived } from './derived-writes.js';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { FhirError, badRequest, conflict, outcome } from '../outcome.js';
 import { renderBundle, type BundleEntryText } from '../search/bundle.js';
@@ -190,8 +191,9 @@ async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Di
     }
   }
   // Every write of the transaction in one atomic store write.
+  const all = await withDerived(ctx, ops);
   try {
-    await ctx.store.write(ops);
+    await ctx.store.write(all);
   } catch (err) {
     if ((err as Error).name === 'VersionConflictError') throw conflict('A resource in the transaction was changed concurrently; nothing was applied');
     throw err;

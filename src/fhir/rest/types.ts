@@ -7,7 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Access } from '../access.js';
 import type { Issue } from '../outcome.js';
 import type { SearchRegistry } from '../search/registry.js';
-import type { ResourceStore } from '../../store/port.js';
+import type { FilterDocument, ResourceStore, WriteOp } from '../../store/port.js';
 
 export interface FhirRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -56,4 +56,23 @@ export interface FhirContext {
   newId: () => string;
   limits: EngineLimits;
   access: Access;
+  /** Views kept in step with their sources in the same store write (derived-writes.ts). */
+  derivation?: Derivation;
+}
+
+/** Derived resources (views kept in step with their sources; see derived-writes.ts). */
+export type DerivedChange = { kind: 'put'; resource: Resource } | { kind: 'delete'; type: string; id: string };
+
+/** Reads for a derivation: the writes being made first, then the store. */
+export interface DerivationLookup {
+  current(type: string, id: string): Promise<Resource | undefined>;
+  /** Live resources matching a store filter (built from validated values only), up to `limit`. */
+  find(filter: FilterDocument, limit: number): Promise<Resource[]>;
+}
+
+export interface Derivation {
+  /** Why a client may not make this write itself, or undefined when it may. */
+  refuse(op: WriteOp): string | undefined;
+  /** The views to put or delete because of these writes. */
+  derive(ops: readonly WriteOp[], lookup: DerivationLookup): Promise<DerivedChange[]>;
 }

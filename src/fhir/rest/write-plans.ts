@@ -18,6 +18,7 @@ import { assertKnownType, assertValidId, requireResource, validateOrThrow } from
 import { compartmentsOf, visibleTo } from './visibility.js';
 import { filterFor, parseFor } from './search.js';
 import { buildRecord, parseEtag, stampMeta, tombstone, versionHeaders } from './stored-record.js';
+import { withDerived } from './derived-writes.js';
 import type { FhirContext, FhirResponse } from './types.js';
 
 export interface WritePlan {
@@ -165,7 +166,7 @@ export async function planDelete(ctx: FhirContext, type: string, id: string): Pr
 export async function applyPlan(ctx: FhirContext, plan: WritePlan, ifMatch?: string): Promise<FhirResponse> {
   if (plan.op) {
     try {
-      await ctx.store.write([plan.op]);
+      await ctx.store.write(await withDerived(ctx, [plan.op]));
     } catch (err) {
       if ((err as Error).name === 'VersionConflictError') {
         throw ifMatch ? preconditionFailed('The resource changed since If-Match was read') : conflict('The resource was changed by another request; retry');

@@ -2,6 +2,7 @@
  * A member's prior-authorization requests (drugs excluded): PAS Claim + ClaimResponse, a
  * supporting document for some, and for appealed denials the appeal's own Claim + ClaimResponse.
  */
+import { priorAuthView } from '../../domain/prior-auth-view.js';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import { US_CORE_PROFILE } from '../../domain/profile-urls.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../domain/systems.js';
@@ -92,9 +93,13 @@ export function addPriorAuths(state: ServiceState, count: number): void {
       documentId,
       contact: service.label === 'elective-admission' ? `Contact: utilization review nurse, phone 617-555-0142, fax 617-555-0143` : undefined,
     };
-    run.sink.add(paClaim(base));
+    const claim = paClaim(base);
+    run.sink.add(claim);
     const appealIds = timeline.appeal ? { claimId: run.sink.nextId('pa'), responseId: run.sink.nextId('par') } : undefined;
-    run.sink.add(paClaimResponse({ ...base, responseId, paNumber: paNumber(run, n), appeal: appealIds ? { responseId: appealIds.responseId } : undefined }));
+    const response = paClaimResponse({ ...base, responseId, paNumber: paNumber(run, n), appeal: appealIds ? { responseId: appealIds.responseId } : undefined });
+    run.sink.add(response);
+    // The member's PDex view, made by the same function the server uses when the PA process writes.
+    run.sink.add(priorAuthView(claim, response));
     if (timeline.appeal && appealIds) addAppeal(state, base, responseId, appealIds, timeline, n);
   }
 }
@@ -130,6 +135,9 @@ function addAppeal(state: ServiceState, original: PaRequestInput, originalRespon
     documentId: original.documentId,
     appealOf: { claimId: original.id, responseId: originalResponseId },
   };
-  run.sink.add(paClaim(input));
-  run.sink.add(paClaimResponse({ ...input, responseId: ids.responseId, paNumber: `${paNumber(run, n)}A` }));
+  const claim = paClaim(input);
+  const response = paClaimResponse({ ...input, responseId: ids.responseId, paNumber: `${paNumber(run, n)}A` });
+  run.sink.add(claim);
+  run.sink.add(response);
+  run.sink.add(priorAuthView(claim, response));
 }
