@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ResourceStore, StoredRecord } from './store/port.js';
 import type { SearchRegistry } from './fhir/search/registry.js';
 import { buildRecord } from './fhir/rest/stored-record.js';
+import { withTargetCompartments, type CompartmentLookup } from './fhir/rest/target-compartments.js';
 
 export interface LoadOptions {
   store: ResourceStore;
@@ -17,13 +18,27 @@ export interface LoadOptions {
   onProgress?: (loaded: number) => void;
 }
 
+/** Compartments of recently loaded records, for the Provenance that follows them (the generator emits per member). */
+const RECENT_COMPARTMENTS = 50_000;
+
 /** Index and bulk-load resources that already carry their ids (version 1 each). */
 export async function loadResources(resources: Iterable<Resource>, opts: LoadOptions): Promise<number> {
   const now = opts.now ?? new Date();
   let n = 0;
-  function* records(): Generator<StoredRecord> {
+  const recent = new Map<string, string[]>();
+  // A Provenance inherits its targets' compartments, exactly as when it is written through the API.
+  const lookup: CompartmentLookup = async (type, id) => {
+    const cmp = recent.get(`${type}/${id}`);
+    return cmp ? { cmp, del: false } : opts.store.current(type, id);
+  };
+  async function* records(): AsyncGenerator<StoredRecord> {
     for (const r of resources) {
-      yield buildRecord(r, 1, now, opts.registry, opts.baseUrl);
+      const record = await withTargetCompartments(buildRecord(r, 1, now, opts.registry, opts.baseUrl), lookup);
+      if (record.cmp.length > 0) {
+        recent.set(record._id, record.cmp);
+        if (recent.size > RECENT_COMPARTMENTS) recent.delete(recent.keys().next().value as string);
+      }
+      yield record;
       n++;
       if (opts.onProgress && n % 1000 === 0) opts.onProgress(n);
     }

@@ -38,8 +38,20 @@ const TYPE_INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
 
 const RESULT_PARAMS = ['_count', '_sort', '_include', '_revinclude', '_summary', '_total', '_elements'];
 
+/** Operations the REST engine implements, by resource type. */
+const OPERATIONS: Readonly<Record<string, CapabilityStatementRestResource['operation']>> = {
+  Patient: [
+    {
+      name: 'everything',
+      definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything',
+      documentation: 'The patient, their compartment and the directory resources it references; _since, _type, start, end (dates of care), _count; paged by next links.',
+    },
+  ],
+};
+
 export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilityStatement {
   const base = JSON.parse(readFileSync(inputs.basePath, 'utf8')) as CapabilityStatement;
+  const provenanceTarget = inputs.registry.get('Provenance', 'target') !== undefined;
   const rest = base.rest?.[0] ?? { mode: 'server' as const };
   const resources: CapabilityStatementRestResource[] = [...inputs.registry.resourceTypes].sort().map((type) => {
     const params = [...inputs.registry.forType(type).values()]
@@ -57,8 +69,10 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
       conditionalCreate: true,
       conditionalUpdate: false,
       conditionalDelete: 'not-supported',
-      searchInclude: refParams.length > 0 ? [...refParams, '*'] : undefined,
-      searchRevInclude: undefined,
+      searchInclude: refParams.length > 0 ? [...refParams, `${type}:*`] : undefined,
+      // Any reference parameter works in _revinclude; US Core names Provenance:target for its resources.
+      searchRevInclude: type !== 'Provenance' && provenanceTarget ? ['Provenance:target'] : undefined,
+      ...(OPERATIONS[type] ? { operation: OPERATIONS[type] } : {}),
       searchParam: params.map((p) => ({ name: p.code, definition: p.url || undefined, type: p.type as 'string' })),
     } as CapabilityStatementRestResource;
   });

@@ -18,7 +18,7 @@ import { renderBundle, type BundleEntryText } from '../search/bundle.js';
 import { assertJsonDepth } from './json-depth.js';
 import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
 import { conditionalMatch, planCreate, planDelete, planPatch, planUpdate, type WritePlan } from './write-plans.js';
-import type { WriteOp } from '../../store/port.js';
+import type { StoredRecord, WriteOp } from '../../store/port.js';
 import { unionCompartments } from './visibility.js';
 
 type Dispatch = (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>;
@@ -164,7 +164,11 @@ async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Di
       idMap.set(p.fullUrl, `${p.path[0]}/${p.path[1]}`);
     }
   }
-  const order = [...parsed].sort((a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index);
+  // Provenance after the other writes of its method, so it inherits the compartments of targets written here.
+  const provenanceLast = (p: (typeof parsed)[number]): number => (p.path[0] === 'Provenance' ? 1 : 0);
+  const order = [...parsed].sort((a, b) => ORDER[a.method] - ORDER[b.method] || provenanceLast(a) - provenanceLast(b) || a.index - b.index);
+  const pendingRecords = new Map<string, StoredRecord>();
+  ctx = { ...ctx, pendingRecords };
   const plans = new Map<number, WritePlan>();
   const touched = new Set<string>();
   const ops: WriteOp[] = [];
@@ -183,6 +187,7 @@ async function runTransaction(ctx: FhirContext, entries: unknown[], dispatch: Di
         if (touched.has(plan.op.record._id)) throw badRequest(`Bundle entry ${p.index}: ${plan.op.record._id} is written twice in one transaction`);
         touched.add(plan.op.record._id);
         ops.push(plan.op);
+        pendingRecords.set(plan.op.record._id, plan.op.record);
       }
       plans.set(p.index, plan);
     } catch (err) {

@@ -7,7 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Access } from '../access.js';
 import type { Issue } from '../outcome.js';
 import type { SearchRegistry } from '../search/registry.js';
-import type { FilterDocument, ResourceStore, WriteOp } from '../../store/port.js';
+import type { FilterDocument, ResourceStore, StoredRecord, WriteOp } from '../../store/port.js';
 
 export interface FhirRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -56,6 +56,8 @@ export interface FhirContext {
   newId: () => string;
   limits: EngineLimits;
   access: Access;
+  /** Records planned earlier in the same transaction, by `Type/id` (target-compartments.ts reads them). */
+  pendingRecords?: ReadonlyMap<string, StoredRecord>;
   /** Views kept in step with their sources in the same store write (derived-writes.ts). */
   derivation?: Derivation;
 }

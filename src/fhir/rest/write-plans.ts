@@ -19,7 +19,13 @@ import { compartmentsOf, visibleTo } from './visibility.js';
 import { filterFor, parseFor } from './search.js';
 import { buildRecord, parseEtag, stampMeta, tombstone, versionHeaders } from './stored-record.js';
 import { withDerived } from './derived-writes.js';
+import { withTargetCompartments, type CompartmentLookup } from './target-compartments.js';
 import type { FhirContext, FhirResponse } from './types.js';
+
+/** Records for a Provenance's targets: those written earlier in the same transaction first, then the store. */
+function compartmentLookup(ctx: FhirContext): CompartmentLookup {
+  return async (type, id) => ctx.pendingRecords?.get(`${type}/${id}`) ?? (await ctx.store.current(type, id));
+}
 
 export interface WritePlan {
   op?: WriteOp;
@@ -72,7 +78,7 @@ export async function planCreate(ctx: FhirContext, type: string, body: unknown, 
   const now = ctx.clock();
   const resource = stampMeta({ ...input, id: id ?? ctx.newId() } as Resource, 1, now);
   validateOrThrow(ctx, resource);
-  const record = buildRecord(resource, 1, now, ctx.registry, ctx.baseUrl);
+  const record = await withTargetCompartments(buildRecord(resource, 1, now, ctx.registry, ctx.baseUrl), compartmentLookup(ctx));
   if (!visibleTo(ctx, record, 'create')) throw forbidden(`This ${type} is outside your access: you may not create it`);
   return { op: { kind: 'put', record, expectVersion: 'absent' }, record, response: located(ctx, record, 201) };
 }
@@ -101,7 +107,7 @@ export async function planUpdate(ctx: FhirContext, type: string, id: string, bod
   const v = (current?.v ?? 0) + 1;
   const stamped = stampMeta(input, v, now);
   validateOrThrow(ctx, stamped);
-  const record = buildRecord(stamped, v, now, ctx.registry, ctx.baseUrl);
+  const record = await withTargetCompartments(buildRecord(stamped, v, now, ctx.registry, ctx.baseUrl), compartmentLookup(ctx));
   if (!visibleTo(ctx, record, 'update')) throw forbidden(`This ${type} would be outside your access: you may not move it to another compartment`);
   const created = !current || current.del;
   return {
@@ -140,7 +146,7 @@ export async function planPatch(ctx: FhirContext, type: string, id: string, body
   const now = ctx.clock();
   const stamped = stampMeta(patched, current.v + 1, now);
   validateOrThrow(ctx, stamped);
-  const record = buildRecord(stamped, current.v + 1, now, ctx.registry, ctx.baseUrl);
+  const record = await withTargetCompartments(buildRecord(stamped, current.v + 1, now, ctx.registry, ctx.baseUrl), compartmentLookup(ctx));
   if (!visibleTo(ctx, record, 'patch')) throw forbidden(`The patched ${type} would be outside your access: you may not move it to another compartment`);
   return { op: { kind: 'put', record, expectVersion: current.v }, record, response: located(ctx, record, 200) };
 }
