@@ -28,6 +28,8 @@ export interface ScenarioSamples {
   patients: string[];
   eobs: string[];
   eobPatients: string[];
+  /** Members with five or more years of history. */
+  longHistoryPatients: string[];
 }
 
 /** `n` items spread evenly over `items` (all of them when there are fewer). */
@@ -38,7 +40,7 @@ export function spread<T>(items: T[], n: number): T[] {
   return out;
 }
 
-export const SCENARIO_NAMES = ['read-patient', 'read-eob', 'search-eob-by-patient', 'revinclude-coverage', 'revinclude-eob'] as const;
+export const SCENARIO_NAMES = ['read-patient', 'read-eob', 'search-eob-by-patient', 'revinclude-coverage', 'revinclude-eob', 'eob-include-all', 'everything'] as const;
 
 export function buildScenarios(s: ScenarioSamples, only?: readonly string[]): Scenario[] {
   const e = encodeURIComponent;
@@ -67,6 +69,18 @@ export function buildScenarios(s: ScenarioSamples, only?: readonly string[]): Sc
       kind: 'search',
       description: 'GET /fhir/Patient?_id=<id>&_revinclude=ExplanationOfBenefit:patient',
       paths: s.eobPatients.map((id) => `/fhir/Patient?_id=${e(id)}&_revinclude=ExplanationOfBenefit:patient`),
+    },
+    {
+      name: 'eob-include-all',
+      kind: 'search',
+      description: 'GET /fhir/ExplanationOfBenefit?patient=<id>&_include=ExplanationOfBenefit:* (C4BB SHALL)',
+      paths: s.eobPatients.map((id) => `/fhir/ExplanationOfBenefit?patient=${e(id)}&_include=ExplanationOfBenefit:*`),
+    },
+    {
+      name: 'everything',
+      kind: 'search',
+      description: 'GET /fhir/Patient/<id>/$everything?_count=200 (members with 5+ years of history)',
+      paths: s.longHistoryPatients.map((id) => `/fhir/Patient/${e(id)}/$everything?_count=200`),
     },
   ];
   return only ? all.filter((sc) => only.includes(sc.name)) : all;

@@ -22,6 +22,24 @@ export interface ReloadReport {
   eobs: string[];
   /** Ids of patients that have ExplanationOfBenefits (from the sampled EOBs' compartments). */
   eobPatients: string[];
+  /** Ids of patients covered for at least five years (their earliest Coverage starts five or more years ago). */
+  longHistoryPatients: string[];
+}
+
+const FIVE_YEARS_MS = 5 * 365.25 * 86_400_000;
+
+/** Members whose history spans five years or more, by their earliest Coverage.period.start. */
+async function longHistory(store: ResourceStore, sample: number): Promise<string[]> {
+  const { records } = await store.find({ filter: { type: 'Coverage' }, sort: [['_id', 1]], limit: Number.MAX_SAFE_INTEGER });
+  const earliest = new Map<string, number>();
+  for (const r of records) {
+    const start = Date.parse(String((r.res as { period?: { start?: string } } | undefined)?.period?.start ?? ''));
+    if (Number.isNaN(start)) continue;
+    for (const c of r.cmp) if (c.startsWith('Patient/') && start < (earliest.get(c) ?? Infinity)) earliest.set(c, start);
+  }
+  const cutoff = Date.now() - FIVE_YEARS_MS;
+  const ids = [...earliest].filter(([, start]) => start <= cutoff).map(([c]) => c.slice('Patient/'.length)).sort();
+  return spread(ids, sample);
 }
 
 async function idsOf(store: ResourceStore, type: string): Promise<{ id: string; cmp: string[] }[]> {
@@ -42,6 +60,7 @@ async function main(): Promise<void> {
   const patients = spread(await idsOf(store, 'Patient'), sample).map((r) => r.id);
   const eobRecords = spread(await idsOf(store, 'ExplanationOfBenefit'), sample);
   const eobPatients = [...new Set(eobRecords.flatMap((r) => r.cmp.filter((c) => c.startsWith('Patient/')).map((c) => c.slice('Patient/'.length))))];
+  const longHistoryPatients = await longHistory(store, sample);
   await store.close();
   const report: ReloadReport = {
     reloadMs,
@@ -51,6 +70,7 @@ async function main(): Promise<void> {
     patients,
     eobs: eobRecords.map((r) => r.id),
     eobPatients,
+    longHistoryPatients,
   };
   await reportReady(report);
   process.exit(0);

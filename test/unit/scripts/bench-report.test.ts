@@ -79,12 +79,14 @@ describe('choosing the ids a scenario rotates over', () => {
   });
 
   it('when scenarios are built, then every path is URL-encoded and the subset filter applies', () => {
-    const all = buildScenarios({ patients: ['p 1'], eobs: ['e1'], eobPatients: ['p2'] });
-    expect(all.map((s) => s.name)).toEqual(['read-patient', 'read-eob', 'search-eob-by-patient', 'revinclude-coverage', 'revinclude-eob']);
+    const all = buildScenarios({ patients: ['p 1'], eobs: ['e1'], eobPatients: ['p2'], longHistoryPatients: ['p/3'] });
+    expect(all.map((s) => s.name)).toEqual(['read-patient', 'read-eob', 'search-eob-by-patient', 'revinclude-coverage', 'revinclude-eob', 'eob-include-all', 'everything']);
+    expect(all[5].paths).toEqual(['/fhir/ExplanationOfBenefit?patient=p2&_include=ExplanationOfBenefit:*']);
+    expect(all[6].paths).toEqual(['/fhir/Patient/p%2F3/$everything?_count=200']);
     expect(all[0].paths).toEqual(['/fhir/Patient/p%201']);
     expect(all[2].paths).toEqual(['/fhir/ExplanationOfBenefit?patient=p2']);
     expect(all[4].paths).toEqual(['/fhir/Patient?_id=p2&_revinclude=ExplanationOfBenefit:patient']);
-    expect(buildScenarios({ patients: [], eobs: [], eobPatients: [] }, ['read-eob']).map((s) => s.name)).toEqual(['read-eob']);
+    expect(buildScenarios({ patients: [], eobs: [], eobPatients: [], longHistoryPatients: [] }, ['read-eob']).map((s) => s.name)).toEqual(['read-eob']);
   });
 });
 
