@@ -38,6 +38,7 @@ const KNOWN_EXTERNAL_PROFILE_TYPES: Record<string, string> = {
   'http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication': 'Medication',
   'http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen': 'Specimen',
   'http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam': 'CareTeam',
+  'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition/hrex-coverage': 'Coverage',
   'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-beneficiary': 'Patient',
   'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-insurer': 'Organization',
   'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-requestor': 'Organization',

@@ -240,6 +240,12 @@ describe('official IG examples as golden fixtures', () => {
     },
   );
 
+  it('when the PDex Prior Authorization example is uploaded, then it is refused by design: PA views are derived from the PAS Claim and ClaimResponse (its conformance is checked in test/unit/validation/pdex-priorauth-profile.test.ts)', () => {
+    const refused = outcome.rejected.find((r) => r.file.endsWith('ExplanationOfBenefit-PDexPriorAuth1.json'));
+    expect(refused?.status).toBe(422);
+    expect(refused?.issues.join(' ')).toMatch(/views of the PAS Claim and ClaimResponse/);
+  });
+
   it('when every example has been uploaded, then no upload was answered with a 5xx or a non-OperationOutcome error', () => {
     expect(outcome.serverErrors).toEqual([]);
   });

@@ -15,12 +15,22 @@ const parameters = files.flatMap((file) => {
 });
 
 describe('IG SearchParameter definitions', () => {
-  it('when the definitions folder is read, then each file is a collection Bundle tagged with its IG package version', () => {
-    expect(files).toEqual(expect.arrayContaining(['carin-bb.json', 'davinci-pdex.json']));
-    for (const { bundle } of parameters) {
+  it('when the definitions folder is read, then each file is a collection Bundle tagged with its IG package version (the program\'s own with its package)', () => {
+    expect(files).toEqual(expect.arrayContaining(['carin-bb.json', 'davinci-pdex.json', 'program.json']));
+    for (const { bundle, file } of parameters) {
       expect(bundle.type).toBe('collection');
-      expect(bundle.meta?.tag?.[0]?.code).toMatch(/^hl7\.fhir\.us\.[a-z-]+#\d+\.\d+\.\d+$/);
+      const pattern = file === 'program.json' ? /^masshealth\.program#\d+\.\d+\.\d+$/ : /^hl7\.fhir\.us\.[a-z-]+#\d+\.\d+\.\d+$/;
+      expect(bundle.meta?.tag?.[0]?.code).toMatch(pattern);
     }
+  });
+
+  it('when care-date is evaluated, then it yields the dates of service of each type and nothing else', () => {
+    const parameter = parameters.find((p) => p.parameter.code === 'care-date')?.parameter as SearchParameter;
+    const eob = { resourceType: 'ExplanationOfBenefit', created: '2024-09-01', billablePeriod: { start: '2024-03-01', end: '2024-03-02' }, item: [{ sequence: 1, servicedDate: '2024-03-01' }] };
+    expect(fhirpath.evaluate(eob, parameter.expression as string, {}, r4)).toEqual([{ start: '2024-03-01', end: '2024-03-02' }, '2024-03-01']);
+    const condition = { resourceType: 'Condition', onsetDateTime: '2012-05-01', recordedDate: '2020-01-02', subject: { reference: 'Patient/1' } };
+    expect(fhirpath.evaluate(condition, parameter.expression as string, {}, r4)).toEqual(['2012-05-01', '2020-01-02']);
+    expect(fhirpath.evaluate({ resourceType: 'Patient', birthDate: '1990-01-01' }, parameter.expression as string, {}, r4)).toEqual([]);
   });
 
   it('when C4BB parameters are loaded, then the ones the C4BB server CapabilityStatement needs are present', () => {
