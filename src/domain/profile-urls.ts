@@ -53,6 +53,14 @@ export const US_CORE_PROFILE = {
   diagnosticReportLab: `${US_CORE}/us-core-diagnosticreport-lab`,
   documentReference: `${US_CORE}/us-core-documentreference`,
   serviceRequest: `${US_CORE}/us-core-servicerequest`,
+  observationClinicalResult: `${US_CORE}/us-core-observation-clinical-result`,
+  observationScreeningAssessment: `${US_CORE}/us-core-observation-screening-assessment`,
+  respiratoryRate: `${US_CORE}/us-core-respiratory-rate`,
+  bodyTemperature: `${US_CORE}/us-core-body-temperature`,
+  smokingStatus: `${US_CORE}/us-core-smokingstatus`,
+  carePlan: `${US_CORE}/us-core-careplan`,
+  goal: `${US_CORE}/us-core-goal`,
+  provenance: `${US_CORE}/us-core-provenance`,
 } as const;
 
 export const DAVINCI_PROFILE = {

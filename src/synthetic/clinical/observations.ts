@@ -5,6 +5,7 @@ import { CODE_SYSTEM } from '../../domain/systems.js';
 import { instant, msOf } from '../dates.js';
 import { concept, refTo } from '../fhir-values.js';
 import { ageOn, type MemberRun } from '../member/member-context.js';
+import { Rng } from '../prng.js';
 import { LAB_TESTS, VITALS, type LabKey } from '../tables/clinical-codes.js';
 
 function quantity(value: number, unit: string): Quantity {
@@ -23,7 +24,7 @@ function has(run: MemberRun, key: string): boolean {
   return run.profile.conditions.some((c) => c.condition.key === key);
 }
 
-/** Blood pressure and body weight, plus heart rate or height/BMI on some visits. */
+/** Blood pressure and body weight, plus heart rate or height/BMI, and respiratory rate with temperature, on some visits. */
 export function addVitalSigns(run: MemberRun, encounterId: string, at: string): void {
   const { rng, profile } = run;
   const age = ageOn(profile.birthDate, at.slice(0, 10));
@@ -66,6 +67,18 @@ export function addVitalSigns(run: MemberRun, encounterId: string, at: string): 
     const hr = base(US_CORE_PROFILE.heartRate, VITALS.heartRate);
     hr.valueQuantity = quantity(rng.int(58, 96), '/min');
     run.sink.add(hr);
+  }
+
+  // Respiratory rate and temperature on about one visit in four. Drawn from a stream keyed by the
+  // encounter so that adding them left every other generated value (and the member's stream) as it was.
+  const extra = Rng.derive(run.ctx.seed, 'vitals-extra', encounterId);
+  if (extra.chance(0.25)) {
+    const rr = base(US_CORE_PROFILE.respiratoryRate, VITALS.respiratoryRate);
+    rr.valueQuantity = quantity(age < 12 ? extra.int(18, 28) : extra.int(12, 20), '/min');
+    run.sink.add(rr);
+    const temp = base(US_CORE_PROFILE.bodyTemperature, VITALS.bodyTemperature);
+    temp.valueQuantity = quantity(round(36.3 + extra.next() * 1.2, 1), 'Cel');
+    run.sink.add(temp);
   }
 }
 

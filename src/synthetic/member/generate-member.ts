@@ -1,13 +1,17 @@
 /**
  * Generates everything about one member, in an order where a resource's targets inside the
  * member come first when practical: Patient, Coverage, problems, then the visits (Encounter,
- * observations, notes, referrals, claims), prior authorizations and consents.
+ * observations, notes, referrals, claims), smoking status, care plan and goals, prior
+ * authorizations and consents, and last the Provenance of the clinical records.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { DenialEditCode } from '../../domain/denial-edits.js';
 import { planType } from '../../domain/plan-types.js';
 import { ORP_EDIT_ENFORCED_FROM, REFERRAL_REINSTATEMENT_DAY } from '../../domain/referral-rules.js';
+import { addCarePlan } from '../clinical/care-plans.js';
 import { addAllergies, addChronicConditions } from '../clinical/problems.js';
+import { addProvenance } from '../clinical/provenance.js';
+import { addSmokingStatus } from '../clinical/social-history.js';
 import { HOUR_MS } from '../dates.js';
 import { Rng } from '../prng.js';
 import { planClaims, randomServiceDay, serviceWindows, type PlannedClaim } from './claim-plan.js';
@@ -135,10 +139,13 @@ export function generateMember(ctx: MemberContext, spec: MemberSpec): GeneratedM
     }
   }
   for (const f of forced) addProfessionalVisit(state, f.planned, f.kind, f.denial);
+  addSmokingStatus(run);
+  addCarePlan(run, profile.pcp?.orgId ?? homePrimaryOrg.id);
 
   addPriorAuths(state, spec.priorAuths ?? (rng.chance(0.3) ? rng.int(1, 2) : 0));
   if (spec.providerAccessOptOut ?? rng.chance(0.03)) addProviderAccessOptOut(run);
   if (spec.payerToPayerOptIn ?? rng.chance(0.2)) addPayerToPayerOptIn(run);
+  addProvenance(run, profile.pcp?.orgId ?? homePrimaryOrg.id);
 
   return { profile, resources: sink.resources, attribution: attributionFor(state), denials: Array.from(state.denials) };
 }

@@ -149,7 +149,36 @@ export const VITALS = {
   height: { code: '8302-2', display: 'Body height' },
   bmi: { code: '39156-5', display: 'Body mass index (BMI) [Ratio]' },
   heartRate: { code: '8867-4', display: 'Heart rate' },
+  respiratoryRate: { code: '9279-1', display: 'Respiratory rate' },
+  bodyTemperature: { code: '8310-5', display: 'Body temperature' },
 } as const;
+
+/** LOINC 72166-2 and its SNOMED CT answers (US Core Smoking Status, USCDI "Smoking Status"). */
+export const SMOKING_STATUS = {
+  code: { code: '72166-2', display: 'Tobacco smoking status' },
+  never: { code: '266919005', display: 'Never smoked tobacco' },
+  former: { code: '8517006', display: 'Ex-smoker' },
+  daily: { code: '449868002', display: 'Smokes tobacco daily' },
+} as const;
+
+export interface GoalTemplate {
+  /** Goal.description.text. */
+  text: string;
+  /** LOINC of what is measured (Goal.target.measure), with the target bound when there is one. */
+  measure?: Code & { below?: number; unit?: string };
+  /** Months from the start of the goal to its due date. */
+  dueMonths: number;
+}
+
+/** Treatment goals per chronic condition key (CHRONIC_CONDITIONS), in order of clinical priority. */
+export const CONDITION_GOALS: ReadonlyArray<readonly [string, GoalTemplate]> = [
+  ['hypertension', { text: 'Keep systolic blood pressure below 140 mmHg', measure: { code: '8480-6', display: 'Systolic blood pressure', below: 140, unit: 'mm[Hg]' }, dueMonths: 6 }],
+  ['diabetes', { text: 'Hemoglobin A1c below 7%', measure: { code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood', below: 7, unit: '%' }, dueMonths: 6 }],
+  ['hyperlipidemia', { text: 'LDL cholesterol below 100 mg/dL', measure: { code: '13457-7', display: 'Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation', below: 100, unit: 'mg/dL' }, dueMonths: 12 }],
+  ['obesity', { text: 'Lose 5% of body weight', measure: { code: '29463-7', display: 'Body weight' }, dueMonths: 12 }],
+  ['asthma', { text: 'No asthma attacks needing urgent or emergency care', dueMonths: 12 }],
+  ['depression', { text: 'PHQ-9 score below 5', measure: { code: '44261-6', display: 'Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]', below: 5, unit: '{score}' }, dueMonths: 6 }],
+];
 
 /** LOINC document types. */
 export const DOCUMENT_TYPES = {

@@ -23,7 +23,9 @@ const REPORT_FILE = join(repoRoot, 'test-artifacts/ig-examples-report.json');
  * Measured on the bundled fixtures (see the report): a regression that rejects a currently accepted
  * example lowers the count and fails the ratio test. Raise it when fixtures or the server improve.
  */
-const MIN_BUNDLED_ACCEPTED = 55;
+// 54 since issue 4: us-core/colonoscopy.json is a US Core 9 example without the assess-plan category that
+// US Core 6.1.0 CarePlan (which this server enforces) requires; the PDex PA example is refused by design.
+const MIN_BUNDLED_ACCEPTED = 54;
 
 /** Referenced types first (R4 references are not resolved on write, but this mirrors a real load). */
 const LOAD_ORDER = ['Organization', 'Practitioner', 'Location', 'Patient', 'PractitionerRole', 'Coverage', 'Encounter'];

@@ -10,7 +10,8 @@ let eobs: ExplanationOfBenefit[];
 
 beforeAll(() => {
   eobs = Array.from(generateDemoData({ members: 80, seed: 99, now: new Date('2026-06-30T12:00:00Z') })).filter(
-    (r): r is ExplanationOfBenefit => r.resourceType === 'ExplanationOfBenefit',
+    // Claims only: prior authorizations are ExplanationOfBenefits too (PDex views, use = preauthorization).
+    (r): r is ExplanationOfBenefit => r.resourceType === 'ExplanationOfBenefit' && r.use === 'claim',
   );
 });
 

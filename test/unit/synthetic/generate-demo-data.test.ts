@@ -7,6 +7,9 @@ import { isValidPidSl } from '../../../src/domain/provider-id.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
 import { generateDemoData } from '../../../src/synthetic/generate.js';
 
+/** Claims and encounters only: prior authorizations are ExplanationOfBenefits too (PDex views, use = preauthorization). */
+const claimsOf = (resources: Resource[]): ExplanationOfBenefit[] => ofType<ExplanationOfBenefit>(resources, 'ExplanationOfBenefit').filter((e) => e.use === 'claim');
+
 const NOW = new Date('2026-06-30T12:00:00Z');
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const DIRECTORY_TYPES = new Set(['Organization', 'Location', 'Practitioner', 'PractitionerRole']);
@@ -149,7 +152,7 @@ describe('generateDemoData: dates', () => {
 
 describe('generateDemoData: claims', () => {
   it('when claims are generated, then all five C4BB EOB types are present with their official profiles', () => {
-    const eobs = ofType<ExplanationOfBenefit>(data, 'ExplanationOfBenefit');
+    const eobs = claimsOf(data);
     const kinds = new Set(eobs.map(eobKind));
     expect([...kinds].sort()).toEqual(['institutional/inpatient', 'institutional/outpatient', 'oral', 'pharmacy', 'professional']);
     const profiles: Record<string, string> = {
@@ -163,7 +166,7 @@ describe('generateDemoData: claims', () => {
   });
 
   it('when claims are denied by edits 1200 and 1010, then each denial carries the CARC, the edit, a process note and a denied payment', () => {
-    const denied = ofType<ExplanationOfBenefit>(data, 'ExplanationOfBenefit').filter((e) => allAdjudications(e).some((a) => denialEditsIn(a.reason).length > 0));
+    const denied = claimsOf(data).filter((e) => allAdjudications(e).some((a) => denialEditsIn(a.reason).length > 0));
     const codes = new Set(denied.flatMap((e) => allAdjudications(e).flatMap((a) => denialEditsIn(a.reason))));
     expect(codes).toEqual(new Set(['1200', '1010']));
     for (const e of denied) {
@@ -175,7 +178,7 @@ describe('generateDemoData: claims', () => {
   });
 
   it('when a 1200 denial is on a professional claim, then no referring provider is on the claim', () => {
-    const denied1200 = ofType<ExplanationOfBenefit>(data, 'ExplanationOfBenefit').filter(
+    const denied1200 = claimsOf(data).filter(
       (e) => e.type.coding?.[0]?.code === 'professional' && allAdjudications(e).some((a) => denialEditsIn(a.reason).includes('1200')),
     );
     expect(denied1200.length).toBeGreaterThan(0);
@@ -183,7 +186,7 @@ describe('generateDemoData: claims', () => {
   });
 
   it('when urgent care is billed, then professional claims use POS 20 and institutional claims admission type 2', () => {
-    const eobs = ofType<ExplanationOfBenefit>(data, 'ExplanationOfBenefit');
+    const eobs = claimsOf(data);
     expect(eobs.some((e) => e.item?.some((i) => i.locationCodeableConcept?.coding?.[0]?.code === '20'))).toBe(true);
     expect(eobs.some((e) => e.supportingInfo?.some((s) => s.category.coding?.[0]?.code === 'admtype' && s.code?.coding?.[0]?.code === '2'))).toBe(true);
   });

@@ -2,6 +2,9 @@ import type { Consent, Coverage, ExplanationOfBenefit, Patient, Resource } from 
 import { describe, expect, it } from 'vitest';
 import { aMember } from '../../../src/synthetic/member-builder.js';
 
+/** Claims and encounters only: prior authorizations are ExplanationOfBenefits too (PDex views, use = preauthorization). */
+const claimsOf = (resources: Resource[]): ExplanationOfBenefit[] => ofType<ExplanationOfBenefit>(resources, 'ExplanationOfBenefit').filter((e) => e.use === 'claim');
+
 function ofType<T extends Resource>(resources: Resource[], type: T['resourceType']): T[] {
   return resources.filter((r): r is T => r.resourceType === type);
 }
@@ -9,7 +12,7 @@ function ofType<T extends Resource>(resources: Resource[], type: T['resourceType
 describe('aMember() builder', () => {
   it('when a PCC member with 20 claims is built, then it has 20 EOBs of all five types and PCC coverage', () => {
     const m = aMember(11).inPlan('PCC').withClaims(20).build();
-    const eobs = ofType<ExplanationOfBenefit>(m.resources, 'ExplanationOfBenefit');
+    const eobs = claimsOf(m.resources);
     expect(eobs.length).toBeGreaterThanOrEqual(18);
     expect(eobs.length).toBeLessThanOrEqual(20);
     const types = new Set(eobs.map((e) => e.type.coding?.[0]?.code));
