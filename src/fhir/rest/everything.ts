@@ -13,8 +13,9 @@
  * read with its read filter, exactly as `_include` does. A member's token therefore gets its own
  * compartment, within the Patient Access window, and nothing else.
  *
- * Paging is keyset: types in a fixed order, each by _id; the cursor is (type index, last _id), so a
- * page is correct under concurrent writes. The referenced directory resources of a page come with it
+ * One store query per page: the compartment (`cmp`, which the store indexes) ANDed with an OR of
+ * each reachable type's own filter. Paging is keyset on _id (`Type/id`, so resources come grouped by
+ * type, alphabetically); the cursor is the last _id, so a page is correct under concurrent writes. The referenced directory resources of a page come with it
  * (search.mode = include) and may repeat on later pages, as `_include` does.
  */
 import type { BundleLink } from '@medplum/fhirtypes';
@@ -35,28 +36,24 @@ interface EverythingQuery {
   start?: number;
   end?: number;
   count: number;
-  cursor?: { t: number; id: string };
+  /** The _id of the last resource of the previous page. */
+  cursor?: string;
   /** The parameters to repeat in page links (without _cursor). */
   used: Array<[string, string]>;
 }
 
 const KNOWN = new Set(['_since', '_type', 'start', 'end', '_count', '_cursor']);
 
-function decodeCursor(raw: string): { t: number; id: string } {
+function decodeCursor(raw: string): string {
   const invalid = badRequest('Invalid _cursor (use the links of a previous page)', ['_cursor']);
   if (raw.length > 512 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalid;
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && Number.isInteger(parsed[0]) && parsed[0] >= 0 && typeof parsed[1] === 'string') {
-      return { t: parsed[0] as number, id: parsed[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw invalid;
+  const key = Buffer.from(raw, 'base64url').toString('utf8');
+  // Only a resource key: the cursor is an operand of `$gt`, never a document.
+  if (!/^[A-Za-z]{1,64}\/[A-Za-z0-9\-.]{1,64}$/.test(key)) throw invalid;
+  return key;
 }
 
-const encodeCursor = (t: number, id: string): string => Buffer.from(JSON.stringify([t, id]), 'utf8').toString('base64url');
+const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
 
 function parseQuery(ctx: FhirContext, query: Array<[string, string]>): EverythingQuery {
   const out: EverythingQuery = { count: ctx.limits.defaultCount, used: [] };
@@ -101,18 +98,17 @@ function parseQuery(ctx: FhirContext, query: Array<[string, string]>): Everythin
   return out;
 }
 
-/** Patient first, then every other type of the patient compartment, alphabetically (a stable page order). */
+/** Every type of the patient compartment (the Patient itself included: its record is in its own compartment). */
 function compartmentTypes(ctx: FhirContext): string[] {
-  const types = [...ctx.registry.resourceTypes].filter((t) => t !== 'Patient' && ctx.registry.patientCompartmentParams(t).length > 0).sort();
-  return ['Patient', ...types];
+  return [...ctx.registry.resourceTypes].filter((t) => t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0).sort();
 }
 
-function typeFilter(ctx: FhirContext, type: string, patientKey: string, q: EverythingQuery): FilterDocument | undefined {
+/** The filter of one type within the compartment, or undefined when the caller may not search it. */
+function typeFilter(ctx: FhirContext, type: string, q: EverythingQuery): FilterDocument | undefined {
   if (!ctx.access.allows(type, 'search')) return undefined;
-  const parts: FilterDocument[] = [type === 'Patient' ? { _id: patientKey } : { type, cmp: patientKey }];
+  const parts: FilterDocument[] = [{ type }];
   const access = ctx.access.filterFor(type, 'search');
   if (access) parts.push(access);
-  if (q.since !== undefined) parts.push({ lu: { $gte: q.since } });
   if ((q.start !== undefined || q.end !== undefined) && ctx.registry.get(type, CARE_DATE_PARAM)) {
     const field = `sp.${CARE_DATE_PARAM}`;
     const overlap: Record<string, unknown> = {};
@@ -131,34 +127,23 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   if (!patient || !visibleTo(ctx, patient, 'read')) throw notFound(`Patient/${id} is not known`);
   if (patient.del) throw gone(`Patient/${id} was deleted`);
   const q = parseQuery(ctx, query);
-  const patientKey = `Patient/${id}`;
-  const types = compartmentTypes(ctx);
+  const types = compartmentTypes(ctx).filter((t) => !q.types || q.types.has(t));
+  const perType = types.map((t) => typeFilter(ctx, t, q)).filter((f): f is FilterDocument => f !== undefined);
 
-  const matches: StoredRecord[] = [];
-  let next: { t: number; id: string } | undefined;
-  for (let t = q.cursor?.t ?? 0; t < types.length; t++) {
-    const type = types[t];
-    if (q.types && !q.types.has(type)) continue;
-    const base = typeFilter(ctx, type, patientKey, q);
-    if (!base) continue;
-    const after = q.cursor && q.cursor.t === t ? q.cursor.id : undefined;
-    const filter = after === undefined ? base : { $and: [base, { _id: { $gt: after } }] };
-    const room = q.count - matches.length;
-    const { records } = await ctx.store.find({ filter, sort: [['_id', 1]], limit: room + 1 });
-    matches.push(...records.slice(0, room));
-    if (records.length > room) {
-      next = { t, id: matches[matches.length - 1]._id };
-      break;
-    }
-    if (matches.length === q.count) {
-      // The page is full exactly at the end of this type: continue with the next type.
-      if (t + 1 < types.length) next = { t: t + 1, id: '' };
-      break;
-    }
+  let matches: StoredRecord[] = [];
+  let next: string | undefined;
+  if (perType.length > 0) {
+    const parts: FilterDocument[] = [{ cmp: `Patient/${id}` }, perType.length === 1 ? perType[0] : { $or: perType }];
+    if (q.since !== undefined) parts.push({ lu: { $gte: q.since } });
+    if (q.cursor !== undefined) parts.push({ _id: { $gt: q.cursor } });
+    const { records } = await ctx.store.find({ filter: { $and: parts }, sort: [['_id', 1]], limit: q.count + 1 });
+    matches = records.slice(0, q.count);
+    if (records.length > q.count) next = matches[matches.length - 1]._id;
   }
 
   // Directory resources the page refers to (organizations, practitioners, locations, medications…).
-  const compartment = new Set(types);
+  // Compartment resources come as matches, never as includes; `_type` limits the includes too.
+  const compartment = new Set(compartmentTypes(ctx));
   const pageTypes = [...new Set(matches.map((r) => r.type))];
   const referenced = (
     await resolveIncludes(
@@ -167,11 +152,11 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
       [],
       matches,
     )
-  ).filter((r) => !compartment.has(r.type));
+  ).filter((r) => !compartment.has(r.type) && (!q.types || q.types.has(r.type)));
 
   const path = `Patient/${id}/$everything`;
-  const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, q.cursor ? [...q.used, ['_cursor', encodeCursor(q.cursor.t, q.cursor.id)]] : q.used) }];
-  if (next) links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...q.used, ['_cursor', encodeCursor(next.t, next.id)]]) });
+  const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, q.cursor ? [...q.used, ['_cursor', encodeCursor(q.cursor)]] : q.used) }];
+  if (next) links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...q.used, ['_cursor', encodeCursor(next)]]) });
   const entries: BundleEntryText[] = [
     ...matches.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'match' as const } })),
     ...referenced.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'include' as const } })),

@@ -147,6 +147,27 @@ describe('a member app reading claims, coverage and clinical data', () => {
   });
 });
 
+describe('Patient/$everything parameters', () => {
+  it('when start/end, _since and _type narrow $everything, then only what they name comes back; bad parameters are 400 OperationOutcomes', async () => {
+    const [patient, token] = [...tokens][0];
+    const base = (await all(`Patient/${patient}/$everything?_count=50`, token)).resources;
+    expect(base.length).toBeGreaterThan(10);
+    const eobs = (await all(`Patient/${patient}/$everything?_type=ExplanationOfBenefit&start=2025-01-01&end=2025-12-31&_count=50`, token)).resources as Array<Resource & { billablePeriod?: { start?: string; end?: string }; item?: Array<{ servicedDate?: string }> }>;
+    for (const e of eobs) {
+      expect(e.resourceType).toBe('ExplanationOfBenefit');
+      const dates = [e.billablePeriod?.start, e.billablePeriod?.end, ...(e.item ?? []).map((i) => i.servicedDate)].filter((d): d is string => d !== undefined);
+      expect(dates.some((d) => d >= '2025-01-01' && d <= '2025-12-31T23:59:59Z')).toBe(true);
+    }
+    const future = (await all(`Patient/${patient}/$everything?_since=2099-01-01T00:00:00Z`, token)).resources;
+    expect(future).toEqual([]);
+    for (const bad of ['_since=yesterday', '_type=Nonsense', 'frobnicate=1', '_cursor=%7B%7D', '_count=0']) {
+      const res = await authed(srv, token).get(`/fhir/Patient/${patient}/$everything?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+});
+
 describe('the 2016-01-01 floor', () => {
   const old = (patient: string) => [
     { resourceType: 'ExplanationOfBenefit', status: 'active', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] }, use: 'claim', patient: { reference: `Patient/${patient}` }, created: '2015-07-01', insurer: { display: 'MassHealth' }, provider: { display: 'Old clinic' }, outcome: 'complete', insurance: [{ focal: true, coverage: { display: 'old' } }], billablePeriod: { start: '2015-06-01', end: '2015-06-01' }, item: [{ sequence: 1, productOrService: { text: 'visit' }, servicedDate: '2015-06-01' }] },
