@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { DocumentStore } from '../store/document-port.js';
 import { OAuthError } from './oauth-error.js';
 import type { ClientAuthMethod, ClientRecord, ClientRole } from './records.js';
-import { hashSecret, randomToken, verifySecret } from './secrets.js';
+import { hashSecret, randomIdentifier, randomToken, verifySecret } from './secrets.js';
 import { NON_RESOURCE_SCOPES, parseScope } from './scopes.js';
 
 /** Loopback http is allowed for native apps and development (RFC 8252 §7.3); everything else must be https. */
@@ -78,7 +78,7 @@ export function clientRegistry(docs: DocumentStore, clock: () => Date): ClientRe
       const needsSecret = c.authMethod === 'client_secret_basic' || c.authMethod === 'client_secret_post';
       const secret = needsSecret ? randomToken(32) : undefined;
       const client: ClientRecord = {
-        _id: id ?? randomToken(16),
+        _id: id ?? randomIdentifier(16),
         name: c.name,
         role: c.role as ClientRole,
         authMethod: c.authMethod as ClientAuthMethod,

@@ -41,6 +41,14 @@ export function randomToken(bytes = 32): string {
 }
 
 /**
+ * A random public identifier (client_id): hex, so it never starts with `-` (which a command line
+ * takes for an option) or `_`, and reads the same in URLs, forms and logs.
+ */
+export function randomIdentifier(bytes = 16): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/**
  * Lookup key of a bearer secret (authorization code, refresh token): stored by its SHA-256, so a
  * copy of the document store does not hand out live credentials.
  */
