@@ -13,8 +13,7 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export async function patientName(deps: { store: ResourceStore }, id: string): Promise<string | undefined> {
   if (!ID.test(id)) return undefined;
-  const record = await deps.store.current('Patient', id);
-  const patient = record && !record.del ? (record.res as Patient | undefined) : undefined;
+  const patient = await live<Patient>(deps.store, 'Patient', id);
   const name: HumanName | undefined = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
   if (!name) return undefined;
   return name.text ?? [...(name.given ?? []), name.family].filter(Boolean).join(' ');

@@ -315,3 +315,24 @@ export async function signClientAssertion(srv: SmartServer, o: AssertionOptions)
 export function backendTokenRequest(srv: SmartServer, assertion: string, scope: string): Promise<HttpResult> {
   return postForm(srv, '/auth/token', { grant_type: 'client_credentials', scope, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
 }
+
+/**
+ * A demo member's access token from a full standalone launch of the demo patient app (the Patient Access
+ * tests all start this way). Checks that the token's patient is the member signed in.
+ */
+export async function demoMemberToken(
+  srv: SmartServer,
+  demo: { password: string; patientApp: { client_id: string; redirect_uri: string } },
+  member: { memberId: string; birthDate: string; patient: string },
+  scope = 'launch/patient openid fhirUser patient/*.rs',
+): Promise<string> {
+  const login = await smartLogin(srv, {
+    clientId: demo.patientApp.client_id,
+    redirectUri: demo.patientApp.redirect_uri,
+    scope,
+    member: { memberId: member.memberId, birthDate: member.birthDate, password: demo.password },
+  });
+  const tokens = await login.tokenResponse();
+  if (tokens.patient !== member.patient) throw new Error(`launch for ${member.patient} returned patient ${String(tokens.patient)}`);
+  return String(tokens.access_token);
+}

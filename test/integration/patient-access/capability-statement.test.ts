@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { smartLogin } from '../../helpers/smart-login.js';
+import { demoMemberToken } from '../../helpers/smart-login.js';
 import type { DemoLogins } from '../../../src/demo-logins.js';
 
 interface Requirement {
@@ -44,13 +44,7 @@ beforeAll(async () => {
   expect(res.status).toBe(200);
   cs = (await res.json()) as CapabilityStatement;
   for (const r of cs.rest?.[0]?.resource ?? []) byType.set(r.type, r);
-  const login = await smartLogin(srv, {
-    clientId: demo.patientApp.client_id,
-    redirectUri: demo.patientApp.redirect_uri,
-    scope: 'launch/patient patient/*.rs',
-    member: { memberId: member.memberId, birthDate: member.birthDate, password: demo.password },
-  });
-  memberToken = String((await login.tokenResponse()).access_token);
+  memberToken = await demoMemberToken(srv, demo, member, 'launch/patient patient/*.rs');
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { smartLogin } from '../../helpers/smart-login.js';
+import { demoMemberToken } from '../../helpers/smart-login.js';
 import type { DemoLogins } from '../../../src/demo-logins.js';
 
 const C4BB = 'http://hl7.org/fhir/us/carin-bb/StructureDefinition/';
@@ -45,17 +45,7 @@ const refsTo = (r: Resource): string[] => JSON.stringify(r).match(/Patient\/[A-Z
 beforeAll(async () => {
   srv = await startTestServer({ SEED_MEMBERS: '12' });
   demo = srv.demo as DemoLogins;
-  for (const m of demo.members) {
-    const login = await smartLogin(srv, {
-      clientId: demo.patientApp.client_id,
-      redirectUri: demo.patientApp.redirect_uri,
-      scope: 'launch/patient openid fhirUser patient/*.rs',
-      member: { memberId: m.memberId, birthDate: m.birthDate, password: demo.password },
-    });
-    const t = await login.tokenResponse();
-    expect(t.patient).toBe(m.patient);
-    tokens.set(m.patient, String(t.access_token));
-  }
+  for (const m of demo.members) tokens.set(m.patient, await demoMemberToken(srv, demo, m));
 }, 120_000);
 
 afterAll(async () => {

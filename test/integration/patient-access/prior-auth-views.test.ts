@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Claim, ClaimResponse, ExplanationOfBenefit, ExplanationOfBenefitItemAdjudication } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { smartLogin } from '../../helpers/smart-login.js';
+import { demoMemberToken } from '../../helpers/smart-login.js';
 import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
 import { PA_SERVICES } from '../../../src/synthetic/tables/claim-codes.js';
 import type { PaTimeline } from '../../../src/synthetic/prior-auth/pa-timeline.js';
@@ -61,13 +61,7 @@ beforeAll(async () => {
   payerId = cov.payor[0].reference.split('/')[1];
   const orgs = await authed(srv).get('/fhir/Organization?_count=50');
   requesterId = ((orgs.body as Bundle).entry ?? []).map((e) => e.resource?.id as string).find((id) => id !== payerId) as string;
-  const login = await smartLogin(srv, {
-    clientId: demo.patientApp.client_id,
-    redirectUri: demo.patientApp.redirect_uri,
-    scope: 'launch/patient openid fhirUser patient/*.rs',
-    member: { memberId: member.memberId, birthDate: member.birthDate, password: demo.password },
-  });
-  memberToken = String((await login.tokenResponse()).access_token);
+  memberToken = await demoMemberToken(srv, demo, member);
 }, 60_000);
 
 afterAll(async () => {
