@@ -19,6 +19,7 @@ import { buildCapabilityStatement } from './fhir/capability/build.js';
 import { createApp } from './app.js';
 import { createValidator } from './fhir/validation/create-validator.js';
 import { seedIfEmpty } from './demo-data.js';
+import { ensureCurrentIndex } from './fhir/rest/reindex.js';
 import { outcome } from './fhir/outcome.js';
 import type { DocumentStore } from './store/document-port.js';
 import { openEmbeddedDocuments } from './store/embedded/embedded-documents.js';
@@ -100,6 +101,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       security: capabilitySecurity(issuerFor(baseUrl)),
     }));
 
+  const index = await ensureCurrentIndex(
+    { store, docs, registry, baseUrl },
+    { onProgress: (visited) => logger.info({ visited }, 'reindexing the store') },
+  );
+  if (index.reason) logger.info({ reindexed: index.reindexed, reason: index.reason, ms: Date.now() - started }, 'search index rebuilt');
   const seeded = await seedIfEmpty({ store, registry, baseUrl, members: config.seedMembers, seed: config.seed, logger });
   const clock = (): Date => new Date();
   const newId = (): string => crypto.randomUUID();

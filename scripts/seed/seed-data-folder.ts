@@ -8,6 +8,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { loadResources } from '../../src/demo-data.js';
 import { loadSearchRegistry } from '../../src/fhir/search/registry.js';
 import { openEmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { openEmbeddedDocuments } from '../../src/store/embedded/embedded-documents.js';
+import { recordIndexFingerprint } from '../../src/fhir/rest/reindex.js';
 
 export type DemoDataGenerator = (opts: { members: number; seed: number; now: Date }) => Iterable<Resource>;
 
@@ -55,16 +57,21 @@ export async function seedDataFolder(opts: SeedFolderOptions): Promise<SeedSumma
     }
   }
   const store = await openEmbeddedStore({ dataDir: opts.dataDir });
+  const docs = await openEmbeddedDocuments({ dataDir: opts.dataDir });
   try {
+    const registry = loadSearchRegistry();
     const resources = await loadResources(counted(), {
       store,
-      registry: loadSearchRegistry(),
+      registry,
       baseUrl: opts.baseUrl,
       now,
       onProgress: (n) => opts.onProgress?.({ resources: n, patients, members: opts.members }),
     });
+    // The index was built with these definitions: the server need not rebuild it at first start.
+    await recordIndexFingerprint({ docs, registry });
     return { dataDir: opts.dataDir, members: opts.members, seed: opts.seed, resources, byType, ms: Date.now() - started };
   } finally {
     await store.close();
+    await docs.close();
   }
 }

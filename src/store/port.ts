@@ -71,6 +71,9 @@ export interface FindResult {
   total?: number;
 }
 
+/** A record's search index: what a reindex replaces (see ResourceStore.reindex). */
+export type RecordIndex = Pick<StoredRecord, 'sp' | 'so' | 'cmp'>;
+
 /** A write inside a transaction or on its own. */
 export type WriteOp =
   /** expectVersion 'absent': no record (not even a delete tombstone) may exist for the key. */
@@ -122,6 +125,14 @@ export interface ResourceStore {
   write(ops: WriteOp[]): Promise<void>;
   /** Bulk load for seeding: no version checks, may batch durability. */
   load(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>): Promise<number>;
+  /**
+   * Recompute the search index of current, non-deleted records in place: same version, same
+   * lastUpdated, same resource, no history entry. `compute` returns the record's new index, or
+   * undefined when it is unchanged; records are visited in no particular order. Durable when it
+   * resolves, with the number of records changed. For a change of search parameter definitions at
+   * startup (fhir/search/reindex.ts): it must not run beside writes.
+   */
+  reindex(compute: (record: StoredRecord) => Promise<RecordIndex | undefined>): Promise<number>;
   /** Number of current, non-deleted records (all types). */
   size(): Promise<number>;
   close(): Promise<void>;

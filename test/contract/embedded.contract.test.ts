@@ -10,10 +10,16 @@ import { describeStoreContract } from './store-contract.js';
 
 describeStoreContract('embedded', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'store-contract-'));
-  const store = await openEmbeddedStore({ dataDir });
+  let store = await openEmbeddedStore({ dataDir });
   return {
     store,
+    async reopen() {
+      await store.close();
+      store = await openEmbeddedStore({ dataDir });
+      return store;
+    },
     async cleanup() {
+      await store.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -15,10 +15,18 @@ describe.skipIf(uri === undefined || uri === '')('MongoDB adapter (MONGODB_URI)'
   describeStoreContract('mongodb', async () => {
     const connectionString = uri ?? '';
     const dbName = freshDbName('contract');
-    const store = await openMongoStore({ uri: connectionString, dbName });
+    let store = await openMongoStore({ uri: connectionString, dbName });
     return {
       store,
-      cleanup: () => dropDatabase(connectionString, dbName),
+      async reopen() {
+        await store.close();
+        store = await openMongoStore({ uri: connectionString, dbName });
+        return store;
+      },
+      async cleanup() {
+        await store.close();
+        await dropDatabase(connectionString, dbName);
+      },
     };
   });
 });

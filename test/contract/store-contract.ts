@@ -10,6 +10,7 @@ import {
   VersionConflictError,
   type FilterDocument,
   type HistoryQuery,
+  type RecordIndex,
   type ResourceStore,
   type SortDocument,
   type StoredRecord,
@@ -19,6 +20,8 @@ import { aRecord, aTombstone, ids, ms, nextVersion } from './records.js';
 
 export interface OpenedStore {
   store: ResourceStore;
+  /** Close the store and open the same data again (folder, database), as a restart would. */
+  reopen(): Promise<ResourceStore>;
   /** Called after `store.close()`: removes everything `open` created (database, folder). */
   cleanup(): Promise<void>;
 }
@@ -42,9 +45,10 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
   describe(`${name} store contract`, () => {
     let store: ResourceStore;
     let cleanup: () => Promise<void>;
+    let reopen: () => Promise<ResourceStore>;
 
     beforeEach(async () => {
-      ({ store, cleanup } = await open());
+      ({ store, cleanup, reopen } = await open());
     });
 
     afterEach(async () => {
@@ -254,6 +258,19 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
           'Observation/o1',
           'Observation/o2',
           'Observation/o3',
+        ]);
+      });
+
+      it('when filtering the type with $in, alone or beside other conditions, then records of any listed type match', async () => {
+        expect(await findIds({ type: { $in: ['Observation', 'Condition'] } })).toEqual(['Observation/o1', 'Observation/o2', 'Observation/o3']);
+        expect(await findIds({ type: { $in: ['Observation', 'Patient'] }, cmp: 'Patient/p1' })).toEqual(['Observation/o1', 'Observation/o3']);
+        expect(await findIds({ $and: [{ cmp: 'Patient/p1' }, { $or: [{ type: { $in: ['Patient'] } }, { $and: [{ type: 'Observation' }, { 'so.date': 100 }] }] }] })).toEqual([
+          'Observation/o1',
+          'Observation/o3',
+        ]);
+        expect(await findIds({ $and: [{ type: { $in: ['Patient', 'Condition'] } }, { 'sp.gender': { $elemMatch: { s: genderSystem, c: 'female' } } }] })).toEqual([
+          'Patient/p1',
+          'Patient/p3',
         ]);
       });
 
@@ -468,6 +485,63 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
         expect(await store.load(records)).toBe(2);
         expect(portFields(await store.current('Patient', 'y'))).toEqual(records[1]);
         expect(await findIds({ type: 'Patient' })).toEqual(['Patient/x', 'Patient/y']);
+      });
+    });
+
+    describe('reindex', () => {
+      const byCode = (code: string): RecordIndex => ({ sp: { code: [{ s: 'http://loinc.org', c: code }] }, so: { code }, cmp: ['Patient/p1'] });
+
+      it('when records are reindexed, then searches see the new index while version, lastUpdated, resource and history stay', async () => {
+        const a = aRecord('Observation', 'a', { sp: { code: [{ s: 'http://loinc.org', c: 'old' }] }, so: { code: 'old' }, cmp: [] });
+        const b = aRecord('Observation', 'b', { sp: { code: [{ s: 'http://loinc.org', c: 'keep' }] } });
+        const gone = aRecord('Observation', 'gone');
+        await store.write([put(a), put(b), put(gone)]);
+        await store.write([del(aTombstone(gone))]);
+        const seen: string[] = [];
+        const changed = await store.reindex(async (r) => {
+          seen.push(r._id);
+          return r.id === 'a' ? byCode('new') : undefined;
+        });
+        expect(changed).toBe(1);
+        // Deleted records are not visited.
+        expect(seen.sort()).toEqual(['Observation/a', 'Observation/b']);
+        expect(await findIds({ 'sp.code': { $elemMatch: { s: 'http://loinc.org', c: 'new' } } })).toEqual(['Observation/a']);
+        expect(await findIds({ 'sp.code': { $elemMatch: { s: 'http://loinc.org', c: 'old' } } })).toEqual([]);
+        expect(await findIds({ cmp: 'Patient/p1' })).toEqual(['Observation/a']);
+        expect(await findIds({ type: 'Observation' }, [['so.code', 1]])).toEqual(['Observation/b', 'Observation/a']);
+        const after = await store.current('Observation', 'a');
+        expect({ v: after?.v, lu: after?.lu, res: after?.res }).toEqual({ v: a.v, lu: a.lu, res: a.res });
+        expect(versions(await store.history({ type: 'Observation', id: 'a', limit: 10 }))).toEqual(['Observation/a@1']);
+      });
+
+      it('when the store is opened again, then the reindexed values are still there', async () => {
+        await store.write([put(aRecord('Observation', 'a', { cmp: [] }))]);
+        await store.reindex(async () => byCode('new'));
+        store = await reopen();
+        expect(await findIds({ 'sp.code': { $elemMatch: { s: 'http://loinc.org', c: 'new' } } })).toEqual(['Observation/a']);
+        expect(await findIds({ cmp: 'Patient/p1' })).toEqual(['Observation/a']);
+        // A later write of the record is a new version as usual.
+        const next = nextVersion((await store.current('Observation', 'a')) as StoredRecord, { sp: {}, cmp: [] });
+        await store.write([put(next, 1)]);
+        expect(await findIds({ cmp: 'Patient/p1' })).toEqual([]);
+        expect((await store.current('Observation', 'a'))?.v).toBe(2);
+      });
+
+      it('when compute fails part-way, then the records already reindexed keep their new index and nothing else changed', async () => {
+        await store.load(Array.from({ length: 1200 }, (_, i) => aRecord('Observation', `o${String(i).padStart(4, '0')}`, { cmp: [] })));
+        let calls = 0;
+        await expect(
+          store.reindex(async () => {
+            if (++calls > 1100) throw new Error('boom');
+            return byCode('new');
+          }),
+        ).rejects.toThrow('boom');
+        const moved = await store.count({ cmp: 'Patient/p1' });
+        // Batches are durable as they go: at most the records before the failure changed.
+        expect(moved).toBeLessThanOrEqual(1100);
+        expect(await store.size()).toBe(1200);
+        store = await reopen();
+        expect(await store.count({ cmp: 'Patient/p1' })).toBe(moved);
       });
     });
   });

@@ -3,6 +3,8 @@
  * compartment, and the directory resources those reference (organizations, practitioners, locations…),
  * as a searchset Bundle paged by `_count` with `next` links.
  *
+ * Group is left out although R4 puts it in the compartment: it lists other patients (see below).
+ *
  * Parameters: `_since` (instant: only resources changed since), `_type` (comma-separated types),
  * `start` / `end` (dates of care, the `care-date` parameter; resources without one are always in),
  * `_count`. Unknown parameters are refused: an operation that silently ignored `_type` would send
@@ -26,6 +28,7 @@ import { pageUrl, recordJson, renderBundle, type BundleEntryText } from '../sear
 import { CARE_DATE_PARAM } from '../search/care-date.js';
 import { dateRange } from '../search/date-range.js';
 import { resolveIncludes } from '../search/include.js';
+import type { IncludeSpec } from '../search/ir.js';
 import { assertValidId } from './resource-input.js';
 import type { FhirContext, FhirResponse } from './types.js';
 import { compartmentsOf, visibleTo } from './visibility.js';
@@ -98,15 +101,26 @@ function parseQuery(ctx: FhirContext, query: Array<[string, string]>): Everythin
   return out;
 }
 
+/**
+ * Group is in R4's patient compartment (by `member`), but a Group is a list of *other* patients too:
+ * an attribution list names thousands. It is not part of one patient's record, so $everything leaves
+ * it out (and does not follow references to it).
+ */
+const NOT_A_PATIENT_RECORD = new Set(['Group']);
+
 /** Every type of the patient compartment (the Patient itself included: its record is in its own compartment). */
 function compartmentTypes(ctx: FhirContext): string[] {
   return [...ctx.registry.resourceTypes].filter((t) => t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0).sort();
 }
 
-/** The filter of one type within the compartment, or undefined when the caller may not search it. */
+/**
+ * The filter of one type within the compartment: undefined when the caller may not search it, `{}`
+ * when nothing beyond the type applies (those types are folded into one `type: {$in}`, which the
+ * store answers from its type index).
+ */
 function typeFilter(ctx: FhirContext, type: string, q: EverythingQuery): FilterDocument | undefined {
   if (!ctx.access.allows(type, 'search')) return undefined;
-  const parts: FilterDocument[] = [{ type }];
+  const parts: FilterDocument[] = [];
   const access = ctx.access.filterFor(type, 'search');
   if (access) parts.push(access);
   if ((q.start !== undefined || q.end !== undefined) && ctx.registry.get(type, CARE_DATE_PARAM)) {
@@ -117,7 +131,39 @@ function typeFilter(ctx: FhirContext, type: string, q: EverythingQuery): FilterD
     // A resource is in the range when one of its dates of care overlaps it; one without dates is always in.
     parts.push({ $or: [{ [field]: { $exists: false } }, { [field]: { $elemMatch: overlap } }] });
   }
-  return parts.length === 1 ? parts[0] : { $and: parts };
+  return parts.length === 0 ? {} : { $and: [{ type }, ...parts] };
+}
+
+/** The types' filters as one: plain types in one `$in`, the others each with their own conditions. */
+function typesFilter(ctx: FhirContext, types: string[], q: EverythingQuery): FilterDocument | undefined {
+  const plain: string[] = [];
+  const filtered: FilterDocument[] = [];
+  for (const type of types) {
+    const f = typeFilter(ctx, type, q);
+    if (f === undefined) continue;
+    if (Object.keys(f).length === 0) plain.push(type);
+    else filtered.push(f);
+  }
+  const branches = plain.length > 0 ? [{ type: plain.length === 1 ? plain[0] : { $in: plain } }, ...filtered] : filtered;
+  return branches.length === 0 ? undefined : branches.length === 1 ? branches[0] : { $or: branches };
+}
+
+/**
+ * What a page's includes follow: per source type, the reference parameters that can point outside
+ * the compartment (organizations, practitioners, locations, medications…), within `_type` when given.
+ */
+function directoryIncludes(ctx: FhirContext, sourceTypes: string[], compartment: ReadonlySet<string>, q: EverythingQuery): IncludeSpec[] {
+  const specs: IncludeSpec[] = [];
+  for (const sourceType of sourceTypes) {
+    for (const def of ctx.registry.forType(sourceType).values()) {
+      if (def.type !== 'reference') continue;
+      const targets = def.target.filter((t) => !compartment.has(t) && (!q.types || q.types.has(t)));
+      if (targets.length === 0) continue;
+      // A parameter aimed at one directory type names it, so references of other types it holds are not read.
+      specs.push({ sourceType, param: def.code, ...(targets.length === 1 && def.target.length > 1 ? { targetType: targets[0] } : {}), iterate: false });
+    }
+  }
+  return specs;
 }
 
 export async function patientEverything(ctx: FhirContext, id: string, query: Array<[string, string]>): Promise<FhirResponse> {
@@ -127,13 +173,17 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   if (!patient || !visibleTo(ctx, patient, 'read')) throw notFound(`Patient/${id} is not known`);
   if (patient.del) throw gone(`Patient/${id} was deleted`);
   const q = parseQuery(ctx, query);
-  const types = compartmentTypes(ctx).filter((t) => !q.types || q.types.has(t));
-  const perType = types.map((t) => typeFilter(ctx, t, q)).filter((f): f is FilterDocument => f !== undefined);
+  const compartment = new Set(compartmentTypes(ctx));
+  const byType = typesFilter(
+    ctx,
+    [...compartment].filter((t) => !NOT_A_PATIENT_RECORD.has(t) && (!q.types || q.types.has(t))),
+    q,
+  );
 
   let matches: StoredRecord[] = [];
   let next: string | undefined;
-  if (perType.length > 0) {
-    const parts: FilterDocument[] = [{ cmp: `Patient/${id}` }, perType.length === 1 ? perType[0] : { $or: perType }];
+  if (byType) {
+    const parts: FilterDocument[] = [{ cmp: `Patient/${id}` }, byType];
     if (q.since !== undefined) parts.push({ lu: { $gte: q.since } });
     if (q.cursor !== undefined) parts.push({ _id: { $gt: q.cursor } });
     const { records } = await ctx.store.find({ filter: { $and: parts }, sort: [['_id', 1]], limit: q.count + 1 });
@@ -143,15 +193,9 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
 
   // Directory resources the page refers to (organizations, practitioners, locations, medications…).
   // Compartment resources come as matches, never as includes; `_type` limits the includes too.
-  const compartment = new Set(compartmentTypes(ctx));
   const pageTypes = [...new Set(matches.map((r) => r.type))];
   const referenced = (
-    await resolveIncludes(
-      { store: ctx.store, registry: ctx.registry, access: ctx.access },
-      pageTypes.map((sourceType) => ({ sourceType, param: '*', iterate: false })),
-      [],
-      matches,
-    )
+    await resolveIncludes({ store: ctx.store, registry: ctx.registry, access: ctx.access }, directoryIncludes(ctx, pageTypes, compartment, q), [], matches)
   ).filter((r) => !compartment.has(r.type) && (!q.types || q.types.has(r.type)));
 
   const path = `Patient/${id}/$everything`;

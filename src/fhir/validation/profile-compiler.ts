@@ -37,6 +37,8 @@ export interface RuleNode {
   extensionUrl?: string;
   invariants: CompiledInvariant[];
   slicing?: Discriminator[];
+  /** `slicing.rules = closed` declared here: every item must belong to one of the slices. */
+  closedSlicing?: boolean;
   children: Map<string, RuleNode>;
   slices: Map<string, RuleNode>;
 }
@@ -122,6 +124,7 @@ function applyElement(node: RuleNode, element: ElementDefinition, profileUrl: st
   if (element.slicing?.discriminator?.length) {
     node.slicing = element.slicing.discriminator.map((d) => ({ type: d.type ?? 'value', path: d.path ?? '$this' }));
   }
+  if (element.slicing?.rules === 'closed') node.closedSlicing = true;
   for (const constraint of element.constraint ?? []) {
     if (!constraint.expression) continue;
     try {

@@ -19,12 +19,14 @@
 //  - slicing with discriminator type `value` or `pattern` on `$this` or a simple path, matched
 //    against the slice's fixed/pattern/required-binding at that path; extension slices match on
 //    url. Each slice's min/max counts the matching elements; the slice's own rules apply to them.
-//    Other discriminator types (type, profile, exists) are not evaluated.
+//    Other discriminator types (type, profile, exists) are not evaluated. Closed slicing
+//    (`rules: closed`) reports an element matching none of the slices, when every slice of it
+//    could be judged with this subset.
 //  - baseDefinition chains: a profile whose base is another loaded profile is also validated
 //    against it (done by validate-resource.ts); slicing is inherited from the base.
 // Not supported: mustSupport (a client/server obligation, not an instance rule), snapshot
 // generation, extensible/preferred bindings, type[].profile on non-extension elements,
-// maxLength, minValue/maxValue, contentReference, slicing `ordered`/`rules: closed`.
+// maxLength, minValue/maxValue, contentReference, slicing `ordered` and `openAtEnd`.
 import type { CompiledProfile, Discriminator, RuleNode } from './profile-compiler.js';
 import { childPath, elementValues, type ElementValue } from './element-values.js';
 import { equalsFixed, matchesPattern } from './pattern-match.js';
@@ -170,13 +172,27 @@ function evaluateElement(run: Run, node: RuleNode, items: ElementValue[], parent
   evaluateItems(run, node, items, parentPath);
   if (node.slices.size === 0 || !node.slicing) return;
   const discriminators = node.slicing;
+  const inSomeSlice = items.map(() => false);
+  let allRecognised = true;
   for (const slice of node.slices.values()) {
     const matches = items.map((item) => sliceMatches(slice, discriminators, item.value));
     // A slice we cannot recognise with the supported discriminators is skipped, not guessed.
-    if (matches.includes(undefined)) continue;
+    if (matches.includes(undefined)) {
+      allRecognised = false;
+      continue;
+    }
+    matches.forEach((m, i) => (inSomeSlice[i] ||= m === true));
     const members = items.filter((_, i) => matches[i] === true);
     checkCardinality(run, slice, members.length, `${parentPath}.${node.name}`);
     evaluateItems(run, slice, members, parentPath);
+  }
+  // Closed slicing: an item in none of the slices is an error, when every slice could be judged.
+  if (node.closedSlicing && allRecognised) {
+    items.forEach((item, i) => {
+      if (inSomeSlice[i]) return;
+      const names = [...node.slices.values()].map((sl) => sl.sliceName).join(', ');
+      report(run, 'error', 'structure', 'closed-slicing', `${node.id} is sliced closed: this element matches none of its slices (${names})`, childPath(parentPath, item));
+    });
   }
 }
 

@@ -10,6 +10,12 @@
  *
  *   <meta JSON array> ( TAB <sp JSON> TAB <resource JSON or empty for a tombstone> )*
  *
+ * A reindex (ResourceStore.reindex: new index values for the same versions) appends lines of the form
+ *
+ *   {"reindex": <meta JSON array>} ( TAB <sp JSON> )*
+ *
+ * which replay applies to the current record of the same key and version.
+ *
  * JSON.stringify never emits a raw TAB or newline (they are escaped inside strings), so the fields split
  * cleanly, and the two large texts need no unescaping on reload.
  */
@@ -30,6 +36,18 @@ interface Meta {
   ix: IndexKeys;
 }
 
+/** New index values for the current version `v` of a record (a reindex). */
+export interface IndexUpdate {
+  key: string;
+  v: number;
+  so: Record<string, string | number | null>;
+  cmp: string[];
+  ix: IndexKeys;
+  spText: string;
+}
+
+type ReindexMeta = Pick<Meta, 't' | 'i' | 'v' | 'so' | 'cmp' | 'ix'>;
+
 export class EmbeddedRecord implements StoredRecord {
   readonly _id: string;
   private spCache: Record<string, IndexValue[]> | undefined;
@@ -41,13 +59,23 @@ export class EmbeddedRecord implements StoredRecord {
     readonly v: number,
     readonly lu: number,
     readonly del: boolean,
-    readonly so: Record<string, string | number | null>,
-    readonly cmp: string[],
-    readonly ix: IndexKeys,
-    readonly spText: string,
+    // The index fields change only through replaceIndex (a reindex at startup).
+    public so: Record<string, string | number | null>,
+    public cmp: string[],
+    public ix: IndexKeys,
+    public spText: string,
     readonly json: string | undefined,
   ) {
     this._id = `${type}/${id}`;
+  }
+
+  /** A reindex: the same version with new index values. The caller takes it out of the secondary indexes first. */
+  replaceIndex(update: IndexUpdate): void {
+    this.so = update.so;
+    this.cmp = update.cmp;
+    this.ix = update.ix;
+    this.spText = update.spText;
+    this.spCache = undefined;
   }
 
   get sp(): Record<string, IndexValue[]> {
@@ -59,9 +87,25 @@ export class EmbeddedRecord implements StoredRecord {
     return (this.resCache ??= JSON.parse(this.json) as Resource);
   }
 
-  /** The fields a filter document may name, as a plain object for mingo. */
+  /**
+   * The fields a filter document may name, as a plain object for mingo. `sp` is a getter, so a filter
+   * that never looks inside it (type, _id, lu, cmp…) does not parse the index text.
+   */
   queryView(): Record<string, unknown> {
-    return { _id: this._id, type: this.type, id: this.id, v: this.v, lu: this.lu, del: this.del, sp: this.sp, so: this.so, cmp: this.cmp };
+    const record = this;
+    return {
+      _id: this._id,
+      type: this.type,
+      id: this.id,
+      v: this.v,
+      lu: this.lu,
+      del: this.del,
+      get sp() {
+        return record.sp;
+      },
+      so: this.so,
+      cmp: this.cmp,
+    };
   }
 }
 
@@ -91,6 +135,26 @@ export function encodeLine(records: EmbeddedRecord[]): string {
   const parts = [JSON.stringify(meta)];
   for (const r of records) parts.push(r.spText, r.json ?? '');
   return parts.join('\t');
+}
+
+export function encodeReindexLine(updates: IndexUpdate[]): string {
+  const meta: ReindexMeta[] = updates.map((u) => {
+    const slash = u.key.indexOf('/');
+    return { t: u.key.slice(0, slash), i: u.key.slice(slash + 1), v: u.v, so: u.so, cmp: u.cmp, ix: u.ix };
+  });
+  return [JSON.stringify({ reindex: meta }), ...updates.map((u) => u.spText)].join('\t');
+}
+
+export type LogEntry = { kind: 'write'; records: EmbeddedRecord[] } | { kind: 'reindex'; updates: IndexUpdate[] };
+
+/** A log line of either kind (a write line starts with '[', a reindex line with '{'). */
+export function decodeLogLine(line: string): LogEntry {
+  if (!line.startsWith('{')) return { kind: 'write', records: decodeLine(line) };
+  const parts = line.split('\t');
+  const head = JSON.parse(parts[0]) as { reindex?: ReindexMeta[] };
+  const meta = head.reindex;
+  if (!Array.isArray(meta) || parts.length !== 1 + meta.length) throw new Error('malformed store log reindex line');
+  return { kind: 'reindex', updates: meta.map((m, k) => ({ key: `${m.t}/${m.i}`, v: m.v, so: m.so, cmp: m.cmp, ix: m.ix, spText: parts[1 + k] })) };
 }
 
 export function decodeLine(line: string): EmbeddedRecord[] {

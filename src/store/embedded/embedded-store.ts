@@ -9,13 +9,13 @@
  */
 import { join } from 'node:path';
 import { Query } from 'mingo';
-import type { FilterDocument, FindQuery, FindResult, HistoryQuery, ResourceStore, StoredRecord, WriteOp } from '../port.js';
+import type { FilterDocument, FindQuery, FindResult, HistoryQuery, RecordIndex, ResourceStore, StoredRecord, WriteOp } from '../port.js';
 import { VersionConflictError } from '../port.js';
 import { assertSafeFilter } from '../filter-guard.js';
 import { recordComparator } from './compare.js';
 import { openLog, replayLog, type LogFile } from './log-file.js';
 import { SecondaryIndexes, indexKeysOf, lastUpdatedBounds } from './secondary-indexes.js';
-import { EmbeddedRecord, decodeLine, encodeLine, fromStoredRecord } from './embedded-record.js';
+import { EmbeddedRecord, decodeLogLine, encodeLine, encodeReindexLine, fromStoredRecord, type IndexUpdate } from './embedded-record.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -44,7 +44,9 @@ export class EmbeddedStore implements ResourceStore {
     const store = new EmbeddedStore(opts);
     const path = join(opts.dataDir, LOG_NAME);
     replayLog(path, (line) => {
-      for (const r of decodeLine(line)) store.apply(r);
+      const entry = decodeLogLine(line);
+      if (entry.kind === 'write') for (const r of entry.records) store.apply(r);
+      else for (const u of entry.updates) store.applyIndex(u);
     });
     store.log = openLog(path, { fsync: opts.fsync ?? false });
     return store;
@@ -71,6 +73,15 @@ export class EmbeddedStore implements ResourceStore {
     const last = this.timeline[this.timeline.length - 1];
     if (!last || last.lu <= record.lu) this.timeline.push(record);
     else this.timeline.splice(this.timelineIndex(record.lu + 1), 0, record);
+  }
+
+  /** A reindexed version replaces the index of the current record it names (only ever the current one). */
+  private applyIndex(update: IndexUpdate): void {
+    const rec = this.records.get(update.key);
+    if (!rec || rec.del || rec.v !== update.v) throw new Error(`reindex of ${update.key}@${update.v}, which is not a current record`);
+    this.indexes.remove(rec);
+    rec.replaceIndex(update);
+    this.indexes.add(rec);
   }
 
   async current(type: string, id: string): Promise<StoredRecord | undefined> {
@@ -217,6 +228,29 @@ export class EmbeddedStore implements ResourceStore {
     };
     for await (const r of records) {
       batch.push(toMemory(r));
+      if (batch.length >= 500) flush();
+    }
+    flush();
+    return n;
+  }
+
+  async reindex(compute: (record: StoredRecord) => Promise<RecordIndex | undefined>): Promise<number> {
+    let batch: IndexUpdate[] = [];
+    let n = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      // Durable first, then visible, as for writes; a line is applied whole on reload.
+      this.requireLog().append(encodeReindexLine(batch));
+      for (const u of batch) this.applyIndex(u);
+      n += batch.length;
+      batch = [];
+    };
+    for (const rec of [...this.records.values()]) {
+      if (rec.del) continue;
+      const next = await compute(rec);
+      if (!next) continue;
+      const ix = indexKeysOf({ ...next, _id: rec._id, type: rec.type, id: rec.id, v: rec.v, lu: rec.lu, del: false });
+      batch.push({ key: rec._id, v: rec.v, so: next.so, cmp: next.cmp, ix, spText: JSON.stringify(next.sp) });
       if (batch.length >= 500) flush();
     }
     flush();

@@ -154,6 +154,14 @@ export class SecondaryIndexes {
       const set = this.byType.get(cond);
       return { keys: () => set ?? [], size: set?.size ?? 0, test: (r) => r.type === cond };
     }
+    if (field === 'type') {
+      const vals = equalityValues(cond);
+      if (!vals) return undefined;
+      const types = new Set(vals);
+      const sets = [...types].map((t) => this.byType.get(t)).filter((x): x is Set<string> => x !== undefined);
+      // Types are disjoint, so the union needs no deduplication.
+      return { keys: () => (function* () { for (const set of sets) yield* set; })(), size: sets.reduce((n, set) => n + set.size, 0), test: (r) => types.has(r.type) };
+    }
     if (field === '_id') {
       const vals = equalityValues(cond);
       if (!vals) return undefined;

@@ -13,6 +13,7 @@ import type {
   FindQuery,
   FindResult,
   HistoryQuery,
+  RecordIndex,
   ResourceStore,
   SortDocument,
   StoredRecord,
@@ -21,6 +22,7 @@ import type {
 import { bulkLoad } from './bulk-load.js';
 import { HISTORY_SORT, historyFilter, historyKey } from './history-query.js';
 import { ensureIndexes } from './indexes.js';
+import { reindexCollection } from './reindex.js';
 import { supportsTransactions } from './transaction-support.js';
 import { applyOp, checkExpectations, type StoreCollections } from './write-ops.js';
 
@@ -140,6 +142,10 @@ class MongoResourceStore implements ResourceStore {
 
   async load(records: AsyncIterable<StoredRecord> | Iterable<StoredRecord>): Promise<number> {
     return bulkLoad(this.c, records);
+  }
+
+  async reindex(compute: (record: StoredRecord) => Promise<RecordIndex | undefined>): Promise<number> {
+    return reindexCollection(this.c, compute);
   }
 
   async size(): Promise<number> {

@@ -156,6 +156,19 @@ describe('Patient/$everything parameters', () => {
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
   });
+
+  it('when staff call $everything for an attributed member, then the attribution Group (a list of other members) is left out', async () => {
+    const groups = ((await authed(srv).get('/fhir/Group?_count=100')).body as Bundle).entry?.map((e) => e.resource as Resource & { member?: Array<{ entity: { reference?: string } }> }) ?? [];
+    const listed = groups.flatMap((g) => (g.member ?? []).map((m) => m.entity.reference));
+    const patient = [...tokens.keys()].find((p) => listed.includes(`Patient/${p}`));
+    expect(patient, 'a demo member on an attribution list').toBeDefined();
+    const staff = await all(`Patient/${patient}/$everything?_count=100`, srv.adminToken);
+    expect(staff.resources.length).toBeGreaterThan(10);
+    expect(staff.resources.filter((r) => r.resourceType === 'Group')).toEqual([]);
+    expect((await all(`Patient/${patient}/$everything?_type=Group`, srv.adminToken)).resources).toEqual([]);
+    // The search itself still finds it for staff.
+    expect(((await authed(srv).get(`/fhir/Group?member=Patient/${patient}`)).body as Bundle).total).toBeGreaterThan(0);
+  });
 });
 
 describe('the 2016-01-01 floor', () => {

@@ -126,4 +126,36 @@ describe('profile rules', () => {
     if (line) line.adjudication = line.adjudication?.filter((a) => codeOf(a.category) !== 'benefitpaymentstatus');
     expect(validateResource(eob, registry)).toContainEqual(expect.objectContaining({ rule: 'slice-min', expression: ['ExplanationOfBenefit.item[0].adjudication'] }));
   });
+
+  describe('closed slicing', () => {
+    const IDENTIFIER = 'http://example.org/sd/closed-identifiers';
+    const sd = (rules: 'open' | 'closed', mrnDiscriminator: 'value' | 'exists' = 'value'): StructureDefinition => ({
+      resourceType: 'StructureDefinition', url: IDENTIFIER, name: 'ClosedIdentifiers', status: 'draft', kind: 'resource', abstract: false,
+      type: 'Patient', baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint',
+      differential: {
+        element: [
+          { id: 'Patient.identifier', path: 'Patient.identifier', slicing: { discriminator: [{ type: mrnDiscriminator, path: 'system' }], rules } },
+          { id: 'Patient.identifier:mrn', path: 'Patient.identifier', sliceName: 'mrn', min: 0, max: '1' },
+          { id: 'Patient.identifier:mrn.system', path: 'Patient.identifier.system', fixedUri: 'urn:mrn' },
+          { id: 'Patient.identifier:member', path: 'Patient.identifier', sliceName: 'member', min: 0, max: '*' },
+          { id: 'Patient.identifier:member.system', path: 'Patient.identifier.system', fixedUri: 'urn:member' },
+        ],
+      },
+    });
+    const patient = (...systems: string[]): Patient => ({ resourceType: 'Patient', meta: { profile: [IDENTIFIER] }, identifier: systems.map((system, i) => ({ system, value: String(i) })) });
+    const closedErrors = (reg: ProfileRegistry, p: Patient) => validateResource(p, reg).filter((i) => i.rule === 'closed-slicing');
+
+    it('when an element matches none of the slices of a closed slicing, then it is an error at that element', () => {
+      const reg = createProfileRegistry([sd('closed')], []);
+      expect(closedErrors(reg, patient('urn:mrn', 'urn:member', 'urn:member'))).toEqual([]);
+      expect(closedErrors(reg, patient('urn:mrn', 'urn:other'))).toEqual([
+        expect.objectContaining({ severity: 'error', expression: ['Patient.identifier[1]'], diagnostics: expect.stringContaining('mrn, member') }),
+      ]);
+    });
+
+    it('when the slicing is open, or a slice cannot be judged with the supported discriminators, then other elements are allowed', () => {
+      expect(closedErrors(createProfileRegistry([sd('open')], []), patient('urn:other'))).toEqual([]);
+      expect(closedErrors(createProfileRegistry([sd('closed', 'exists')], []), patient('urn:other'))).toEqual([]);
+    });
+  });
 });

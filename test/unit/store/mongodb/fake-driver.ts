@@ -34,7 +34,14 @@ export function fakeMongoClientClass(MongoServerError: ServerErrorClass) {
       if (this.max > 0) cursor = cursor.limit(this.max);
       return cursor.all().map(clone);
     }
+    async *[Symbol.asyncIterator](): AsyncGenerator<Doc> {
+      yield* await this.toArray();
+    }
   }
+
+  type BulkOp =
+    | { replaceOne: { filter: object; replacement: Record<string, unknown>; upsert?: boolean } }
+    | { updateOne: { filter: object; update: { $set: Record<string, unknown> } } };
 
   class FakeCollection {
     constructor(private readonly docs: Map<string, Doc>) {}
@@ -79,12 +86,22 @@ export function fakeMongoClientClass(MongoServerError: ServerErrorClass) {
       }
       return { matchedCount: 0 };
     }
-    async bulkWrite(
-      ops: Array<{ replaceOne: { filter: object; replacement: Record<string, unknown>; upsert?: boolean } }>,
-    ): Promise<void> {
-      for (const { replaceOne } of ops) {
-        await this.replaceOne(replaceOne.filter, replaceOne.replacement, { upsert: replaceOne.upsert });
+    /** Only `$set` of top-level fields, as the adapter's reindex uses it. */
+    async updateOne(filter: object, update: { $set: Record<string, unknown> }): Promise<{ matchedCount: number; modifiedCount: number }> {
+      const keys = Object.keys(update);
+      if (keys.length !== 1 || keys[0] !== '$set') throw new Error('fake driver: only $set updates');
+      const [found] = this.matching(filter);
+      if (found === undefined) return { matchedCount: 0, modifiedCount: 0 };
+      this.docs.set(found._id, { ...found, ...clone(update.$set), _id: found._id });
+      return { matchedCount: 1, modifiedCount: 1 };
+    }
+    async bulkWrite(ops: BulkOp[]): Promise<{ modifiedCount: number }> {
+      let modifiedCount = 0;
+      for (const op of ops) {
+        if ('replaceOne' in op) await this.replaceOne(op.replaceOne.filter, op.replaceOne.replacement, { upsert: op.replaceOne.upsert });
+        else modifiedCount += (await this.updateOne(op.updateOne.filter, op.updateOne.update)).modifiedCount;
       }
+      return { modifiedCount };
     }
   }
 

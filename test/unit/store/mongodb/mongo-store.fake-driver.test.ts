@@ -16,11 +16,18 @@ vi.mock('mongodb', async (importOriginal) => {
 
 describeStoreContract('mongodb adapter over a fake driver', async () => {
   const warnings: string[] = [];
-  const store = await openMongoStore({
-    uri: 'mongodb://fake',
-    dbName: `db_${randomUUID()}`,
-    logger: { info: () => {}, warn: (_o, msg) => warnings.push(msg ?? '') },
-  });
+  const dbName = `db_${randomUUID()}`;
+  const open = () => openMongoStore({ uri: 'mongodb://fake', dbName, logger: { info: () => {}, warn: (_o, msg) => warnings.push(msg ?? '') } });
+  let store = await open();
   if (warnings.length !== 1) throw new Error('expected one standalone warning');
-  return { store, cleanup: async () => {} };
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      // The fake keeps each database's documents for the life of the test file, as a server would.
+      store = await open();
+      return store;
+    },
+    cleanup: async () => {},
+  };
 });
