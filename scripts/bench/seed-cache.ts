@@ -4,9 +4,13 @@
  * file last) and by the same code: the summary records a fingerprint of every source file that shapes
  * the stored bytes (generator, index extraction, search definitions, store format), and a change to
  * any of them seeds again.
+ *
+ * The bench's server writes into the folder too (an AuditEvent per request, in the same append-only log).
+ * So the summary records the log's size after seeding, and a reused folder has its log cut back to it:
+ * every run measures the seeded data set, not the audit trail of earlier runs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { SeedSummary } from '../seed/seed-data-folder.js';
 import { runChild } from './child-process.js';
@@ -51,10 +55,16 @@ export async function ensureSeeded(opts: {
   const summaryPath = join(opts.dataDir, 'bench-seed.json');
   const fingerprint = sourceFingerprint(opts.root);
   let staleBecause: string | undefined;
-  if (!opts.reseed && existsSync(summaryPath) && existsSync(join(opts.dataDir, 'resources.log'))) {
-    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary & { fingerprint?: string };
-    if (summary.fingerprint === fingerprint || opts.keepData) return { cached: true, summary };
-    staleBecause = 'the generator, index or store code changed since it was seeded';
+  const logPath = join(opts.dataDir, 'resources.log');
+  if (!opts.reseed && existsSync(summaryPath) && existsSync(logPath)) {
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary & { fingerprint?: string; logBytes?: number };
+    const logBytes = statSync(logPath).size;
+    if (summary.logBytes === undefined || logBytes < summary.logBytes) staleBecause = 'its log is not the one seeded';
+    else if (summary.fingerprint !== fingerprint && !opts.keepData) staleBecause = 'the generator, index or store code changed since it was seeded';
+    else {
+      if (logBytes > summary.logBytes) truncateSync(logPath, summary.logBytes);
+      return { cached: true, summary };
+    }
   }
   opts.log(`seeding ${opts.members} members into ${opts.dataDir}${staleBecause ? ` (${staleBecause})` : ''}`);
   await runChild(join(opts.root, 'scripts', 'seed.ts'), {
@@ -62,7 +72,7 @@ export async function ensureSeeded(opts: {
     nodeFlags: opts.nodeFlags,
     cwd: opts.root,
   });
-  const summary = { ...(JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary), fingerprint };
+  const summary = { ...(JSON.parse(readFileSync(summaryPath, 'utf8')) as SeedSummary), fingerprint, logBytes: statSync(logPath).size };
   writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
   return { cached: false, summary, ...(staleBecause ? { staleBecause } : {}) };
 }

@@ -64,7 +64,10 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
   };
   const verify = tokenVerifier(deps, o.external);
   const policy = policyDeps(o.registry, o.clock, o.fhirBase);
-  const clients = new Map<string, { name?: string; role?: ClientRole } | undefined>();
+  // Client name and role per AuditEvent, cached briefly: the role decides the Patient Access release tag,
+  // so an admin's change must show within a minute, and the map must not grow without bound.
+  const clients = new Map<string, { at: number; value: { name?: string; role?: ClientRole } | undefined }>();
+  const CLIENT_TTL_MS = 60_000;
   const record = auditTrail({
     issuer,
     store: o.store,
@@ -73,11 +76,14 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
     clock: o.clock,
     newId: o.newId,
     async client(id) {
-      if (!clients.has(id)) {
-        const found = await deps.clients.get(id);
-        clients.set(id, found ? { name: found.name, role: found.role } : undefined);
-      }
-      return clients.get(id);
+      const now = o.clock().getTime();
+      const cached = clients.get(id);
+      if (cached && now - cached.at < CLIENT_TTL_MS) return cached.value;
+      const found = await deps.clients.get(id);
+      if (clients.size >= 10_000) clients.clear();
+      const value = found ? { name: found.name, role: found.role } : undefined;
+      clients.set(id, { at: now, value });
+      return value;
     },
   });
   const lookups = { store: o.store };

@@ -3,7 +3,7 @@
  * compartment, and the directory resources those reference (organizations, practitioners, locations…),
  * as a searchset Bundle paged by `_count` with `next` links.
  *
- * Group is left out although R4 puts it in the compartment: it lists other patients (see below).
+ * Group and AuditEvent are left out although R4 puts them in the compartment (see NOT_A_PATIENT_RECORD).
  *
  * Parameters: `_since` (instant: only resources changed since), `_type` (comma-separated types),
  * `start` / `end` (dates of care, the `care-date` parameter; resources without one are always in),
@@ -102,15 +102,45 @@ function parseQuery(ctx: FhirContext, query: Array<[string, string]>): Everythin
 }
 
 /**
- * Group is in R4's patient compartment (by `member`), but a Group is a list of *other* patients too:
- * an attribution list names thousands. It is not part of one patient's record, so $everything leaves
- * it out (and does not follow references to it).
+ * In R4's patient compartment but not part of a patient's record, so $everything leaves them out (and
+ * does not follow references to them): a Group is a list of *other* patients too (an attribution list
+ * names thousands), and AuditEvents are the server's own trail of who accessed the record (every
+ * $everything would otherwise return the audit of the previous ones).
  */
-const NOT_A_PATIENT_RECORD = new Set(['Group']);
+const NOT_A_PATIENT_RECORD = new Set(['Group', 'AuditEvent']);
 
-/** Every type of the patient compartment (the Patient itself included: its record is in its own compartment). */
-function compartmentTypes(ctx: FhirContext): string[] {
-  return [...ctx.registry.resourceTypes].filter((t) => t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0).sort();
+/** Per registry (fixed for the server's life): the compartment types, and per type its directory references. */
+interface RegistryFacts {
+  compartment: ReadonlySet<string>;
+  directoryRefs: Map<string, Array<{ code: string; targets: string[]; allTargets: number }>>;
+}
+const factsByRegistry = new WeakMap<FhirContext['registry'], RegistryFacts>();
+
+function registryFacts(ctx: FhirContext): RegistryFacts {
+  let facts = factsByRegistry.get(ctx.registry);
+  if (!facts) {
+    // Every type of the patient compartment (the Patient itself included: its record is in its own compartment).
+    const compartment = new Set([...ctx.registry.resourceTypes].filter((t) => t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0).sort());
+    facts = { compartment, directoryRefs: new Map() };
+    factsByRegistry.set(ctx.registry, facts);
+  }
+  return facts;
+}
+
+/** The reference parameters of a type that can point outside the compartment, with those targets. */
+function directoryRefsOf(ctx: FhirContext, type: string): Array<{ code: string; targets: string[]; allTargets: number }> {
+  const facts = registryFacts(ctx);
+  let refs = facts.directoryRefs.get(type);
+  if (!refs) {
+    refs = [];
+    for (const def of ctx.registry.forType(type).values()) {
+      if (def.type !== 'reference') continue;
+      const targets = def.target.filter((t) => !facts.compartment.has(t));
+      if (targets.length > 0) refs.push({ code: def.code, targets, allTargets: def.target.length });
+    }
+    facts.directoryRefs.set(type, refs);
+  }
+  return refs;
 }
 
 /**
@@ -152,15 +182,14 @@ function typesFilter(ctx: FhirContext, types: string[], q: EverythingQuery): Fil
  * What a page's includes follow: per source type, the reference parameters that can point outside
  * the compartment (organizations, practitioners, locations, medications…), within `_type` when given.
  */
-function directoryIncludes(ctx: FhirContext, sourceTypes: string[], compartment: ReadonlySet<string>, q: EverythingQuery): IncludeSpec[] {
+function directoryIncludes(ctx: FhirContext, sourceTypes: string[], q: EverythingQuery): IncludeSpec[] {
   const specs: IncludeSpec[] = [];
   for (const sourceType of sourceTypes) {
-    for (const def of ctx.registry.forType(sourceType).values()) {
-      if (def.type !== 'reference') continue;
-      const targets = def.target.filter((t) => !compartment.has(t) && (!q.types || q.types.has(t)));
+    for (const ref of directoryRefsOf(ctx, sourceType)) {
+      const targets = q.types ? ref.targets.filter((t) => q.types?.has(t)) : ref.targets;
       if (targets.length === 0) continue;
       // A parameter aimed at one directory type names it, so references of other types it holds are not read.
-      specs.push({ sourceType, param: def.code, ...(targets.length === 1 && def.target.length > 1 ? { targetType: targets[0] } : {}), iterate: false });
+      specs.push({ sourceType, param: ref.code, ...(targets.length === 1 && ref.allTargets > 1 ? { targetType: targets[0] } : {}), iterate: false });
     }
   }
   return specs;
@@ -173,7 +202,7 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   if (!patient || !visibleTo(ctx, patient, 'read')) throw notFound(`Patient/${id} is not known`);
   if (patient.del) throw gone(`Patient/${id} was deleted`);
   const q = parseQuery(ctx, query);
-  const compartment = new Set(compartmentTypes(ctx));
+  const { compartment } = registryFacts(ctx);
   const byType = typesFilter(
     ctx,
     [...compartment].filter((t) => !NOT_A_PATIENT_RECORD.has(t) && (!q.types || q.types.has(t))),
@@ -195,7 +224,7 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   // Compartment resources come as matches, never as includes; `_type` limits the includes too.
   const pageTypes = [...new Set(matches.map((r) => r.type))];
   const referenced = (
-    await resolveIncludes({ store: ctx.store, registry: ctx.registry, access: ctx.access }, directoryIncludes(ctx, pageTypes, compartment, q), [], matches)
+    await resolveIncludes({ store: ctx.store, registry: ctx.registry, access: ctx.access }, directoryIncludes(ctx, pageTypes, q), [], matches)
   ).filter((r) => !compartment.has(r.type) && (!q.types || q.types.has(r.type)));
 
   const path = `Patient/${id}/$everything`;

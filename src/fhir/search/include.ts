@@ -26,14 +26,21 @@ function withAccess(deps: IncludeDeps, type: string, interaction: Interaction, f
   return access ? { $and: [filter, access] } : filter;
 }
 
+/** The reference parameter codes of a type (what `:*` follows), computed once per registry and type. */
+const referenceCodesCache = new WeakMap<SearchRegistry, Map<string, string[]>>();
+function referenceCodes(registry: SearchRegistry, type: string): string[] {
+  let byType = referenceCodesCache.get(registry);
+  if (!byType) referenceCodesCache.set(registry, (byType = new Map()));
+  let codes = byType.get(type);
+  if (!codes) byType.set(type, (codes = [...registry.forType(type).values()].filter((d) => d.type === 'reference').map((d) => d.code)));
+  return codes;
+}
+
 function referencesFrom(records: StoredRecord[], spec: IncludeSpec, registry: SearchRegistry): string[] {
   const refs = new Set<string>();
+  const codes = spec.param === '*' ? referenceCodes(registry, spec.sourceType) : [spec.param];
   for (const r of records) {
     if (r.type !== spec.sourceType) continue;
-    const codes =
-      spec.param === '*'
-        ? [...registry.forType(r.type).values()].filter((d) => d.type === 'reference').map((d) => d.code)
-        : [spec.param];
     for (const code of codes) {
       for (const v of r.sp[code] ?? []) {
         if (typeof v !== 'string' || !/^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(v)) continue;
@@ -73,10 +80,7 @@ async function revIncludeOnce(deps: IncludeDeps, specs: IncludeSpec[], from: Sto
   if (targets.length === 0) return out;
   for (const spec of specs) {
     if (!deps.access.allows(spec.sourceType, 'search')) continue;
-    const codes =
-      spec.param === '*'
-        ? [...deps.registry.forType(spec.sourceType).values()].filter((d) => d.type === 'reference').map((d) => d.code)
-        : [spec.param];
+    const codes = spec.param === '*' ? referenceCodes(deps.registry, spec.sourceType) : [spec.param];
     if (codes.length === 0) continue; // an empty $or is an error in MongoDB
     const filter: FilterDocument = {
       $and: [{ type: spec.sourceType }, codes.length === 1 ? { [`sp.${codes[0]}`]: { $in: targets } } : { $or: codes.map((c) => ({ [`sp.${c}`]: { $in: targets } })) }],

@@ -157,17 +157,18 @@ describe('Patient/$everything parameters', () => {
     }
   });
 
-  it('when staff call $everything for an attributed member, then the attribution Group (a list of other members) is left out', async () => {
+  it('when staff call $everything for an attributed member, then the attribution Group (a list of other members) and the audit trail are left out', async () => {
     const groups = ((await authed(srv).get('/fhir/Group?_count=100')).body as Bundle).entry?.map((e) => e.resource as Resource & { member?: Array<{ entity: { reference?: string } }> }) ?? [];
     const listed = groups.flatMap((g) => (g.member ?? []).map((m) => m.entity.reference));
     const patient = [...tokens.keys()].find((p) => listed.includes(`Patient/${p}`));
     expect(patient, 'a demo member on an attribution list').toBeDefined();
     const staff = await all(`Patient/${patient}/$everything?_count=100`, srv.adminToken);
     expect(staff.resources.length).toBeGreaterThan(10);
-    expect(staff.resources.filter((r) => r.resourceType === 'Group')).toEqual([]);
-    expect((await all(`Patient/${patient}/$everything?_type=Group`, srv.adminToken)).resources).toEqual([]);
-    // The search itself still finds it for staff.
+    expect(staff.resources.filter((r) => r.resourceType === 'Group' || r.resourceType === 'AuditEvent')).toEqual([]);
+    expect((await all(`Patient/${patient}/$everything?_type=Group,AuditEvent`, srv.adminToken)).resources).toEqual([]);
+    // Searches still find them for staff: the $everything above was itself audited.
     expect(((await authed(srv).get(`/fhir/Group?member=Patient/${patient}`)).body as Bundle).total).toBeGreaterThan(0);
+    expect(((await authed(srv).get(`/fhir/AuditEvent?patient=Patient/${patient}`)).body as Bundle).total).toBeGreaterThan(0);
   });
 });
 
