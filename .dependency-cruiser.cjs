@@ -22,7 +22,7 @@ module.exports = {
       comment: 'A store adapter imports only the ports (resources, documents) and the filter guard (and its own folder).',
       severity: 'error',
       from: { path: '^src/store/(embedded|mongodb)/' },
-      to: { path: '^src/(?!store/(port|document-port|filter-guard)\\.ts$|store/(embedded|mongodb)/)' },
+      to: { path: '^src/(?!store/(port|document-port|bulk-file-port|filter-guard)\\.ts$|store/(embedded|mongodb)/)' },
     },
     {
       name: 'only-composition-names-adapters',

@@ -21,6 +21,7 @@ import { requestId } from './http/request-id.js';
 import { accessLog } from './http/access-log.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { fhirRouter } from './http/fhir-router.js';
+import type { BulkExport } from './fhir/bulk/bulk-export.js';
 import { route } from './http/audience.js';
 
 export interface AppDeps {
@@ -35,6 +36,8 @@ export interface AppDeps {
   logger: Logger;
   clock?: () => Date;
   newId?: () => string;
+  /** Bulk Data export (kick-off, status, files); absent = no $export. */
+  bulk?: BulkExport;
 }
 
 const siteCss = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'web', 'assets', 'site.css'), 'utf8');
@@ -63,7 +66,9 @@ export function createApp(deps: AppDeps): Express {
         newId: deps.newId ?? (() => crypto.randomUUID()),
         limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
         derivation: priorAuthViewDerivation,
+        ...(deps.bulk ? { bulk: deps.bulk } : {}),
       },
+      ...(deps.bulk ? { bulk: deps.bulk } : {}),
       capabilityStatement: deps.capabilityStatement,
       authenticate: (req) => deps.auth.authenticate(req),
       smartConfiguration: deps.smartConfiguration,

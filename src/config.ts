@@ -34,6 +34,8 @@ export const SETTINGS = {
   defaultCount: setting('DEFAULT_COUNT', int(1, 10_000).default(20), 'Page size of a search without `_count`.'),
   maxCount: setting('MAX_COUNT', int(1, 10_000).default(1000), 'Largest page size; a larger `_count` is reduced to this.'),
   maxBundleEntries: setting('MAX_BUNDLE_ENTRIES', int(1, 100_000).default(10_000), 'Most entries in a batch or transaction Bundle.'),
+  bulkRetentionHours: setting('BULK_RETENTION_HOURS', int(1, 24 * 30).default(24), 'How long a finished bulk export job and its files are kept (the manifest carries an Expires header).'),
+  bulkRetryAfterSeconds: setting('BULK_RETRY_AFTER_SECONDS', int(1, 3600).default(2), 'Retry-After sent to clients polling a running bulk export.'),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
   accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),
   externalIssuer: setting('AUTH_EXTERNAL_ISSUER', z.string().url().optional(), 'Issuer (`iss`) of an external OpenID Connect authorization server whose access tokens are also accepted.'),

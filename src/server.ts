@@ -3,6 +3,7 @@
  * CapabilityStatement, first-start demo data, the express app and the listening socket. main.ts calls
  * this for production; integration tests call it with a temp data folder and port 0.
  */
+import { hostname } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,12 @@ import { outcome } from './fhir/outcome.js';
 import type { DocumentStore } from './store/document-port.js';
 import { openEmbeddedDocuments } from './store/embedded/embedded-documents.js';
 import { openMongoDocuments } from './store/mongodb/mongo-documents.js';
+import { openEmbeddedBulkFiles } from './store/embedded/embedded-bulk-files.js';
+import { openGridFsBulkFiles } from './store/mongodb/gridfs-bulk-files.js';
+import type { BulkFiles } from './store/bulk-file-port.js';
+import { exportRunner } from './fhir/bulk/export-runner.js';
+import { bulkExport } from './fhir/bulk/bulk-export.js';
+import { groupResourceMembers } from './fhir/bulk/group-members.js';
 import { loadOrCreateKeys } from './auth/signing-keys.js';
 import { createAuthServer, type AuthServer } from './auth/auth-server.js';
 import { ensureBootstrapAdmin } from './auth/bootstrap-admin.js';
@@ -58,6 +65,15 @@ export async function openStore(config: Config, logger: Logger): Promise<Resourc
     return openMongoStore({ uri: config.mongodbUri as string, dbName: config.mongodbDb, logger });
   }
   return openEmbeddedStore({ dataDir: config.dataDir, fsync: config.fsync });
+}
+
+/** Where bulk export files go: the data folder, or GridFS with MongoDB (every instance serves every file). */
+export async function openBulkFiles(config: Config): Promise<{ files: BulkFiles; close(): Promise<void> }> {
+  if (config.store === 'mongodb') {
+    const files = await openGridFsBulkFiles({ uri: config.mongodbUri as string, dbName: config.mongodbDb });
+    return { files, close: () => files.close() };
+  }
+  return { files: openEmbeddedBulkFiles({ dataDir: config.dataDir }), close: async () => undefined };
 }
 
 export async function openDocuments(config: Config): Promise<DocumentStore> {
@@ -133,7 +149,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const adminCredentials = await ensureBootstrapAdmin(auth.deps, config.dataDir);
   if (adminCredentials.created) logger.info({ path: adminCredentials.path }, 'wrote the bootstrap admin credential');
   const demo = seeded > 0 ? await createDemoLogins(auth.deps, store, config.dataDir) : readDemoLogins(config.dataDir);
+  const files = await openBulkFiles(config);
+  const runner = exportRunner({
+    store,
+    docs,
+    files: files.files,
+    clock,
+    instanceId: `${hostname()}:${process.pid}:${crypto.randomUUID()}`,
+    retentionMs: config.bulkRetentionHours * 3_600_000,
+    hooks: () => ({ groupMembers: (groupId, at) => groupResourceMembers(store, groupId, at, 200) }),
+    onError: (err, jobId) => logger.error({ err, jobId }, 'bulk export failed'),
+  });
+  const bulk = bulkExport({ docs, files: files.files, runner, retryAfterSeconds: config.bulkRetryAfterSeconds, kindFor: () => 'bulk' });
   const app = createApp({
+    bulk,
     config: { ...config, baseUrl },
     store,
     registry,
@@ -147,6 +176,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   server.removeAllListeners('request');
   server.on('request', app);
+  runner.start();
   return {
     url: `http://${host}:${port}`,
     baseUrl,
@@ -163,8 +193,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await runner.stop();
       await store.close();
       await docs.close();
+      await files.close();
     },
   };
 }

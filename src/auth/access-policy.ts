@@ -31,6 +31,7 @@ export type MemberReach = { kind: 'patient'; id: string } | { kind: 'all' } | { 
 
 export interface AccessGrant {
   principal: string;
+  client?: string;
   scopes: readonly ResourceScope[];
   members: MemberReach;
 }
@@ -163,6 +164,7 @@ export function accessFor(grant: AccessGrant, deps: PolicyDeps): Access {
 
   return {
     principal: grant.principal,
+    ...(grant.client !== undefined ? { client: grant.client } : {}),
     allows: (type, interaction) => decision(type, interaction).allowed,
     filterFor: (type, interaction) => decision(type, interaction).filter,
   };

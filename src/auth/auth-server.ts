@@ -116,7 +116,7 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
       if (!access) {
         const scopes = token.scopes.map(parseScope).filter((s) => s !== undefined);
         const principal = `${token.subject === token.clientId ? 'client' : 'user'}:${token.subject}@${token.clientId}`;
-        access = accessFor({ principal, scopes, members: token.reach }, policy);
+        access = accessFor({ principal, client: token.clientId, scopes, members: token.reach }, policy);
         accessByToken.set(token, access);
       }
       return { access, record: (entry) => record(token as VerifiedToken, entry) };

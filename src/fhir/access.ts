@@ -16,6 +16,8 @@ export type Interaction = 'read' | 'vread' | 'search' | 'history-instance' | 'hi
 export interface Access {
   /** Who, for audit logs (never PHI): e.g. "admin", "client:abc". */
   readonly principal: string;
+  /** The OAuth client the token was issued to (bulk export jobs belong to it), when there is a token. */
+  readonly client?: string;
   allows(type: string, interaction: Interaction): boolean;
   /**
    * A filter ANDed into every query for this type and interaction, or undefined for no restriction.

@@ -9,7 +9,9 @@ import type { FhirContext, FhirRequest, FhirResponse } from '../fhir/rest/types.
 import { FhirError, notAcceptable } from '../fhir/outcome.js';
 import type { Access } from '../fhir/access.js';
 import { fhirBody } from './fhir-body.js';
-import { assertAllRoutesDeclared, route } from './audience.js';
+import { assertAllRoutesDeclared, route, type Audience } from './audience.js';
+import { assertJobId, type BulkExport } from '../fhir/bulk/bulk-export.js';
+import { pipeline } from 'node:stream/promises';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
@@ -66,6 +68,38 @@ export interface FhirRouterDeps {
   /** SMART App Launch 2.x §Conformance: the discovery document is also served under the FHIR base. */
   smartConfiguration: () => unknown;
   maxBodyBytes: number;
+  /** Bulk export status, manifest and files (the kick-off goes through dispatch). */
+  bulk?: BulkExport;
+}
+
+const BULK_AUDIENCES: Audience[] = ['member', 'provider', 'payer', 'admin'];
+
+/** Bulk Data status polling, cancellation and file download (export.html), for the job's own client only. */
+function mountBulkRoutes(router: Router, bulk: BulkExport, baseUrl: string, authenticate: FhirRouterDeps['authenticate']): void {
+  const jobParam = (req: Request): string => {
+    const id = String(req.params.job);
+    assertJobId(id);
+    return id;
+  };
+  route(router, { method: 'get', path: '/bulk-status/:job', audiences: BULK_AUDIENCES, description: 'Bulk export status: 202 + X-Progress while running, 200 + manifest when done' }, async (req, res) => {
+    const caller = await authenticate(req);
+    const out = await bulk.status(jobParam(req), caller.access, baseUrl);
+    if (out.manifest === undefined) return send(res, out);
+    for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
+    res.status(200).json(out.manifest);
+  });
+  route(router, { method: 'delete', path: '/bulk-status/:job', audiences: BULK_AUDIENCES, description: 'Cancel a bulk export (its files are removed)' }, async (req, res) => {
+    const caller = await authenticate(req);
+    send(res, await bulk.cancel(jobParam(req), caller.access));
+  });
+  route(router, { method: 'get', path: '/bulk-files/:job/:file', audiences: BULK_AUDIENCES, description: 'Download one NDJSON file of a completed bulk export' }, async (req, res) => {
+    const caller = await authenticate(req);
+    const file = await bulk.file(jobParam(req), String(req.params.file), caller.access);
+    res.status(200);
+    res.setHeader('Content-Type', 'application/fhir+ndjson');
+    res.setHeader('Content-Length', String(file.size));
+    await pipeline(file.stream, res);
+  });
 }
 
 /**
@@ -98,6 +132,8 @@ export function fhirRouter(deps: FhirRouterDeps): Router {
     checkFormat(req);
     send(res, { status: 200, body: deps.capabilityStatement(), headers: {} });
   });
+
+  if (deps.bulk) mountBulkRoutes(router, deps.bulk, deps.context.baseUrl, deps.authenticate);
 
   const handle = async (req: Request, res: Response): Promise<void> => {
     checkFormat(req);

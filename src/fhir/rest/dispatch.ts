@@ -7,6 +7,7 @@ import { batchOrTransaction } from './batch-transaction.js';
 import { ownEverything, patientEverything } from './everything.js';
 import { history } from './history.js';
 import { read, vread } from './read.js';
+import { assertValidId } from './resource-input.js';
 import { searchType } from './search.js';
 import type { FhirContext, FhirRequest, FhirResponse } from './types.js';
 import { applyPlan, planCreate, planDelete, planPatch, planUpdate } from './write-plans.js';
@@ -38,6 +39,12 @@ function operationParams(req: FhirRequest): Array<[string, string]> {
   return out;
 }
 
+function exportKickoff(ctx: FhirContext, req: FhirRequest, target: { level: 'patient' } | { level: 'group'; id: string }): Promise<FhirResponse> {
+  if (!ctx.bulk) throw notFound('Bulk export is not enabled on this server');
+  if (req.method !== 'GET' && req.method !== 'POST') throw methodNotAllowed('$export is called with GET or POST', 'GET, POST');
+  return ctx.bulk.kickoff(ctx, target, req);
+}
+
 export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id, sub, vid, ...rest] = req.path;
   const m = req.method;
@@ -59,6 +66,7 @@ export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<Fhir
     }
     throw methodNotAllowed(`${m} is not supported on ${type}`, 'GET, POST');
   }
+  if (type === 'Patient' && id === '$export' && sub === undefined) return exportKickoff(ctx, req, { level: 'patient' });
   if (type === 'Patient' && id === '$everything' && sub === undefined) {
     if (m !== 'GET' && m !== 'POST') throw methodNotAllowed('$everything is called with GET or POST', 'GET, POST');
     return ownEverything(ctx, operationParams(req));
@@ -85,6 +93,10 @@ export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<Fhir
       default:
         throw methodNotAllowed(`${m} is not supported on a resource instance`, 'GET, PUT, PATCH, DELETE');
     }
+  }
+  if (type === 'Group' && sub === '$export' && vid === undefined) {
+    assertValidId(id);
+    return exportKickoff(ctx, req, { level: 'group', id });
   }
   if (type === 'Patient' && sub === '$everything' && vid === undefined) {
     if (m !== 'GET' && m !== 'POST') throw methodNotAllowed('$everything is called with GET or POST', 'GET, POST');

@@ -60,6 +60,13 @@ export interface FhirContext {
   pendingRecords?: ReadonlyMap<string, StoredRecord>;
   /** Views kept in step with their sources in the same store write (derived-writes.ts). */
   derivation?: Derivation;
+  /** Bulk Data export kick-off (fhir/bulk/), when the server runs exports. */
+  bulk?: BulkKickoff;
+}
+
+/** Starts a Bulk Data export (fhir/bulk/bulk-export.ts): 202 with the status URL in Content-Location. */
+export interface BulkKickoff {
+  kickoff(ctx: FhirContext, target: { level: 'patient' } | { level: 'group'; id: string }, req: FhirRequest): Promise<FhirResponse>;
 }
 
 /** Derived resources (views kept in step with their sources; see derived-writes.ts). */
