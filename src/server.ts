@@ -160,7 +160,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     hooks: () => ({ groupMembers: (groupId, at) => groupResourceMembers(store, groupId, at, 200) }),
     onError: (err, jobId) => logger.error({ err, jobId }, 'bulk export failed'),
   });
-  const bulk = bulkExport({ docs, files: files.files, runner, retryAfterSeconds: config.bulkRetryAfterSeconds, kindFor: () => 'bulk' });
+  const bulk = bulkExport({ docs, files: files.files, runner, clock, retryAfterSeconds: config.bulkRetryAfterSeconds, kindFor: () => 'bulk' });
   const app = createApp({
     bulk,
     config: { ...config, baseUrl },

@@ -7,20 +7,8 @@ import type { DocumentStore } from '../store/document-port.js';
 import type { UserKind, UserRecord } from './records.js';
 import { hashSecret, randomToken, verifySecret } from './secrets.js';
 
-export interface NewUser {
-  kind: UserKind;
-  login: string;
-  password: string;
-  birthDate?: string;
-  patientId?: string;
-  fhirUser?: string;
-  organization?: string;
-  locations?: string[];
-  primary?: boolean;
-  grantedBy?: string;
-  businessPartner?: boolean;
-  name?: string;
-}
+/** A user to create: the record's own fields, with the password in clear (it is hashed on create). */
+export type NewUser = Omit<UserRecord, '_id' | 'exp' | 'passwordHash' | 'createdAt'> & { password: string };
 
 export interface UserDirectory {
   create(user: NewUser): Promise<UserRecord>;

@@ -14,12 +14,10 @@ import type { Access } from '../access.js';
 import { badRequest, forbidden, notFound, outcome } from '../outcome.js';
 import type { BulkKickoff, FhirResponse } from '../rest/types.js';
 import { visibleTo } from '../rest/visibility.js';
+import { patientRecordTypes } from '../rest/patient-record.js';
 import { assertRespondAsync, kickoffParams, parseExportSpec } from './export-request.js';
 import { jobCollection, type ExportJob } from './export-jobs.js';
 import type { ExportRunner } from './export-runner.js';
-
-/** Not part of one patient's record (see rest/everything.ts): never exported per patient. */
-const NOT_EXPORTED = new Set(['Group', 'AuditEvent']);
 
 export interface BulkExportDeps {
   docs: DocumentStore;
@@ -27,6 +25,7 @@ export interface BulkExportDeps {
   runner: Pick<ExportRunner, 'kick'>;
   /** Seconds a client should wait between polls. */
   retryAfterSeconds: number;
+  clock: () => Date;
   /** The export kind a caller's kick-off creates (selects the runner's hooks). */
   kindFor(access: Access, level: ExportJob['level']): string;
 }
@@ -46,9 +45,7 @@ export function bulkExport(deps: BulkExportDeps) {
   const kickoff: BulkKickoff['kickoff'] = async (ctx, target, req) => {
     assertRespondAsync(req.headers.prefer);
     if (!ctx.access.client) throw forbidden('A bulk export needs a token issued to a registered client');
-    const exportable = new Set(
-      [...ctx.registry.resourceTypes].filter((t) => !NOT_EXPORTED.has(t) && (t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0)),
-    );
+    const exportable = patientRecordTypes(ctx.registry);
     const now = ctx.clock();
     const spec = parseExportSpec(kickoffParams(req.method === 'POST' ? 'POST' : 'GET', req.query, req.body), {
       registry: ctx.registry,
@@ -60,8 +57,6 @@ export function bulkExport(deps: BulkExportDeps) {
       if (!ctx.access.allows('Group', 'read')) throw forbidden('Not allowed to read Group');
       const group = await ctx.store.current('Group', target.id);
       if (!group || group.del || !visibleTo(ctx, group, 'read')) throw notFound(`Group/${target.id} is not known`);
-    } else if (!ctx.access.allows('Patient', 'search')) {
-      throw forbidden('Not allowed to search Patient');
     }
     // The caller's access at kick-off, per type: the job exports exactly what these filters let through.
     const access: Record<string, FilterDocument | null> = {};
@@ -120,7 +115,7 @@ export function bulkExport(deps: BulkExportDeps) {
     /** DELETE bulk-status/[job]: 202, then the job is gone (its files removed by the runner or here). */
     async cancel(jobId: string, access: Access): Promise<FhirResponse> {
       const job = await ownJob(jobId, access);
-      const cancelled = await jobs.update(job._id, { status: job.status }, { status: 'cancelled', exp: Date.now() + 60_000 });
+      const cancelled = await jobs.update(job._id, { status: job.status }, { status: 'cancelled', exp: deps.clock().getTime() + 60_000 });
       if (!cancelled) throw notFound('No such export job');
       // A running job notices at its next batch and removes its own files; a finished one's go now.
       if (job.status !== 'running') await deps.files.removeJob(job._id);

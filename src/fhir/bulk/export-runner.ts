@@ -79,9 +79,12 @@ export function exportRunner(deps: RunnerDeps) {
   let stopped = false;
   let again = false;
 
+  /** A job this runner holds: still running under our lease (not cancelled, not taken over). */
+  const ours = { status: 'running', 'lease.owner': deps.instanceId };
+
   async function renew(job: ExportJob, progress: string): Promise<ExportJob> {
     const now = deps.clock().getTime();
-    const updated = await jobs.update(job._id, { status: 'running', 'lease.owner': deps.instanceId }, { lease: { owner: deps.instanceId, until: now + leaseMs }, progress });
+    const updated = await jobs.update(job._id, ours, { lease: { owner: deps.instanceId, until: now + leaseMs }, progress });
     // Cancelled (or taken over after our lease ran out): stop writing.
     if (!updated) throw new Cancelled();
     return updated;
@@ -158,7 +161,7 @@ export function exportRunner(deps: RunnerDeps) {
       const now = deps.clock().getTime();
       const finished = await jobs.update(
         job._id,
-        { status: 'running', 'lease.owner': deps.instanceId },
+        ours,
         { status: 'completed', output, finishedAt: now, progress: `${done} members exported`, exp: now + deps.retentionMs },
       );
       if (!finished) throw new Cancelled();
@@ -172,7 +175,7 @@ export function exportRunner(deps: RunnerDeps) {
       deps.onError?.(err, job._id);
       await deps.files.removeJob(job._id);
       const now = deps.clock().getTime();
-      await jobs.update(job._id, { status: 'running', 'lease.owner': deps.instanceId }, { status: 'failed', failure: 'The export failed on the server; start it again', finishedAt: now, exp: now + deps.retentionMs });
+      await jobs.update(job._id, ours, { status: 'failed', failure: 'The export failed on the server; start it again', finishedAt: now, exp: now + deps.retentionMs });
     }
   }
 

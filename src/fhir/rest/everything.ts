@@ -3,7 +3,7 @@
  * compartment, and the directory resources those reference (organizations, practitioners, locations…),
  * as a searchset Bundle paged by `_count` with `next` links.
  *
- * Group and AuditEvent are left out although R4 puts them in the compartment (see NOT_A_PATIENT_RECORD).
+ * Group and AuditEvent are left out although R4 puts them in the compartment (patient-record.ts).
  *
  * Parameters: `_since` (instant: only resources changed since), `_type` (comma-separated types),
  * `start` / `end` (dates of care, the `care-date` parameter; resources without one are always in),
@@ -32,6 +32,7 @@ import type { IncludeSpec } from '../search/ir.js';
 import { assertValidId } from './resource-input.js';
 import type { FhirContext, FhirResponse } from './types.js';
 import { compartmentsOf, visibleTo } from './visibility.js';
+import { compartmentTypes, directoryRefsOf, patientRecordTypes } from './patient-record.js';
 
 interface EverythingQuery {
   since?: number;
@@ -102,48 +103,6 @@ function parseQuery(ctx: FhirContext, query: Array<[string, string]>): Everythin
 }
 
 /**
- * In R4's patient compartment but not part of a patient's record, so $everything leaves them out (and
- * does not follow references to them): a Group is a list of *other* patients too (an attribution list
- * names thousands), and AuditEvents are the server's own trail of who accessed the record (every
- * $everything would otherwise return the audit of the previous ones).
- */
-const NOT_A_PATIENT_RECORD = new Set(['Group', 'AuditEvent']);
-
-/** Per registry (fixed for the server's life): the compartment types, and per type its directory references. */
-interface RegistryFacts {
-  compartment: ReadonlySet<string>;
-  directoryRefs: Map<string, Array<{ code: string; targets: string[]; allTargets: number }>>;
-}
-const factsByRegistry = new WeakMap<FhirContext['registry'], RegistryFacts>();
-
-function registryFacts(ctx: FhirContext): RegistryFacts {
-  let facts = factsByRegistry.get(ctx.registry);
-  if (!facts) {
-    // Every type of the patient compartment (the Patient itself included: its record is in its own compartment).
-    const compartment = new Set([...ctx.registry.resourceTypes].filter((t) => t === 'Patient' || ctx.registry.patientCompartmentParams(t).length > 0).sort());
-    facts = { compartment, directoryRefs: new Map() };
-    factsByRegistry.set(ctx.registry, facts);
-  }
-  return facts;
-}
-
-/** The reference parameters of a type that can point outside the compartment, with those targets. */
-function directoryRefsOf(ctx: FhirContext, type: string): Array<{ code: string; targets: string[]; allTargets: number }> {
-  const facts = registryFacts(ctx);
-  let refs = facts.directoryRefs.get(type);
-  if (!refs) {
-    refs = [];
-    for (const def of ctx.registry.forType(type).values()) {
-      if (def.type !== 'reference') continue;
-      const targets = def.target.filter((t) => !facts.compartment.has(t));
-      if (targets.length > 0) refs.push({ code: def.code, targets, allTargets: def.target.length });
-    }
-    facts.directoryRefs.set(type, refs);
-  }
-  return refs;
-}
-
-/**
  * The filter of one type within the compartment: undefined when the caller may not search it, `{}`
  * when nothing beyond the type applies (those types are folded into one `type: {$in}`, which the
  * store answers from its type index).
@@ -185,7 +144,7 @@ function typesFilter(ctx: FhirContext, types: string[], q: EverythingQuery): Fil
 function directoryIncludes(ctx: FhirContext, sourceTypes: string[], q: EverythingQuery): IncludeSpec[] {
   const specs: IncludeSpec[] = [];
   for (const sourceType of sourceTypes) {
-    for (const ref of directoryRefsOf(ctx, sourceType)) {
+    for (const ref of directoryRefsOf(ctx.registry, sourceType)) {
       const targets = q.types ? ref.targets.filter((t) => q.types?.has(t)) : ref.targets;
       if (targets.length === 0) continue;
       // A parameter aimed at one directory type names it, so references of other types it holds are not read.
@@ -202,10 +161,10 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   if (!patient || !visibleTo(ctx, patient, 'read')) throw notFound(`Patient/${id} is not known`);
   if (patient.del) throw gone(`Patient/${id} was deleted`);
   const q = parseQuery(ctx, query);
-  const { compartment } = registryFacts(ctx);
+  const compartment = compartmentTypes(ctx.registry);
   const byType = typesFilter(
     ctx,
-    [...compartment].filter((t) => !NOT_A_PATIENT_RECORD.has(t) && (!q.types || q.types.has(t))),
+    [...patientRecordTypes(ctx.registry)].filter((t) => !q.types || q.types.has(t)),
     q,
   );
 

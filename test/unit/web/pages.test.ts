@@ -3,33 +3,7 @@ import { accountPage } from '../../../src/web/pages/account-page.js';
 import { consentPage } from '../../../src/web/pages/consent-page.js';
 import { errorPage } from '../../../src/web/pages/error-page.js';
 import { loginPage } from '../../../src/web/pages/login-page.js';
-
-// ---- tiny HTML reading helpers: our pages always double-quote attributes, so a regex is enough ----
-
-interface Tag {
-  name: string;
-  attrs: Map<string, string>;
-  start: number;
-}
-
-function decode(s: string): string {
-  return s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-function allTags(page: string): Tag[] {
-  const out: Tag[] = [];
-  for (const m of page.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)\b([^>]*)>/g)) {
-    const attrs = new Map<string, string>();
-    for (const a of m[2].matchAll(/([^\s"'=/]+)(?:="([^"]*)")?/g)) attrs.set(a[1].toLowerCase(), decode(a[2] ?? ''));
-    out.push({ name: m[1].toLowerCase(), attrs, start: m.index ?? 0 });
-  }
-  return out;
-}
+import { allTags, decode, type Tag } from '../../helpers/html.js';
 
 const tagsNamed = (page: string, name: string): Tag[] => allTags(page).filter((t) => t.name === name);
 const inputs = (page: string): Tag[] => tagsNamed(page, 'input');

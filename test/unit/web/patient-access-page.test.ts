@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { declaredRoutes } from '../../../src/http/audience.js';
 import { publicPages } from '../../../src/web/routes/public-pages.js';
 import { DEVELOPER_CONTACT_PLACEHOLDER, MEMBER_CONTACT_PLACEHOLDER } from '../../../src/web/pages/patient-access-page.js';
+import { allTags, decode, stripTags } from '../../helpers/html.js';
 
 const ISSUER = 'https://medicaid.example.org';
 const FHIR_BASE = `${ISSUER}/fhir`;
@@ -24,23 +25,8 @@ async function fetchPage(deps = { fhirBase: FHIR_BASE, issuer: ISSUER }): Promis
   return { status: res.status, headers: res.headers as Record<string, string>, page: res.text };
 }
 
-// ---- tiny HTML reading helpers: the pages always double-quote attributes, so regexes are enough ----
-
-function decode(s: string): string {
-  return s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-const stripTags = (s: string): string => decode(s.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
-
-function attributes(tag: string): Map<string, string> {
-  const attrs = new Map<string, string>();
-  for (const a of tag.matchAll(/\s([^\s"'=/>]+)(?:="([^"]*)")?/g)) attrs.set(a[1].toLowerCase(), decode(a[2] ?? ''));
-  return attrs;
+function attributes(tagInner: string): Map<string, string> {
+  return allTags(`<a ${tagInner}>`)[0].attrs;
 }
 
 function links(page: string): Array<{ href: string; text: string }> {
