@@ -38,8 +38,20 @@ export interface DocumentCollection<T extends StoredDocument> {
   find(filter: FilterDocument, options?: { sort?: SortDocument; limit?: number }): Promise<T[]>;
 }
 
+/**
+ * How a collection is queried, so large collections (one document per group member) answer without a
+ * scan: each entry lists fields of a compound index. The embedded adapter indexes the first field of
+ * each entry (string equality); MongoDB creates the compound index. Results never depend on indexes.
+ */
+export interface CollectionOptions {
+  indexes?: ReadonlyArray<readonly string[]>;
+}
+
 export interface DocumentStore {
-  /** A named collection (lower-case letters, digits, '-' and '_'); created on first use. */
-  collection<T extends StoredDocument>(name: string): DocumentCollection<T>;
+  /**
+   * A named collection (lower-case letters, digits, '-' and '_'); created on first use. Options given
+   * once per process are kept; every caller of a collection should pass the same ones.
+   */
+  collection<T extends StoredDocument>(name: string, options?: CollectionOptions): DocumentCollection<T>;
   close(): Promise<void>;
 }

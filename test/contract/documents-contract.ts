@@ -263,6 +263,49 @@ export function describeDocumentContract(name: string, open: (clock: () => numbe
       });
     });
 
+    describe('indexed collections', () => {
+      let indexed: DocumentCollection<Code>;
+      beforeEach(async () => {
+        indexed = docs.collection<Code>('indexed', { indexes: [['client', '_id'], ['state']] });
+        for (let i = 0; i < 30; i++) await indexed.put({ _id: `k${String(i).padStart(2, '0')}`, state: i % 3 === 0 ? 'used' : 'pending', client: `app-${i % 4}`, n: i });
+      });
+
+      it('when filtered on indexed fields (equality, $in, inside $and, with other conditions), then the results equal a filter on an unindexed copy', async () => {
+        const plain = docs.collection<Code>('plain');
+        for (const d of await indexed.find({}, { limit: 100 })) await plain.put(d);
+        const filters = [
+          { client: 'app-1' },
+          { client: { $in: ['app-1', 'app-3'] } },
+          { $and: [{ client: 'app-2' }, { state: 'used' }] },
+          { client: 'app-0', n: { $gte: 10 } },
+          { client: 'app-0', _id: { $gt: 'k08' } },
+          { state: 'pending', client: 'nobody' },
+        ];
+        for (const f of filters) {
+          expect(ids(await indexed.find(f, { sort: [['_id', 1]], limit: 100 })), JSON.stringify(f)).toEqual(ids(await plain.find(f, { sort: [['_id', 1]], limit: 100 })));
+        }
+        expect(ids(await indexed.find({ client: 'app-1' }, { sort: [['_id', 1]], limit: 3 }))).toEqual(['k01', 'k05', 'k09']);
+      });
+
+      it('when an indexed field changes, a document is deleted or expires, then later finds follow', async () => {
+        await indexed.update('k01', {}, { client: 'app-9' });
+        await indexed.delete('k05');
+        await indexed.put({ _id: 'k09', state: 'pending', client: 'app-1', exp: now + MINUTE });
+        expect(ids(await indexed.find({ client: 'app-9' }))).toEqual(['k01']);
+        expect(ids(await indexed.find({ client: 'app-1' }))).toEqual(['k09', 'k13', 'k17', 'k21', 'k25', 'k29']);
+        later(2 * MINUTE);
+        expect(ids(await indexed.find({ client: 'app-1' }))).toEqual(['k13', 'k17', 'k21', 'k25', 'k29']);
+      });
+
+      it('when a collection first opened without indexes is asked for again with them, then finds are still complete', async () => {
+        const late = docs.collection<Code>('late');
+        await late.put({ _id: 'x', state: 'pending', client: 'app-1' });
+        const again = docs.collection<Code>('late', { indexes: [['client']] });
+        await again.put({ _id: 'y', state: 'pending', client: 'app-1' });
+        expect(ids(await again.find({ client: 'app-1' }))).toEqual(['x', 'y']);
+      });
+    });
+
     describe('safety', () => {
       it('when a find filter holds $where, then find rejects with UnsafeFilterError', async () => {
         await codes.put({ _id: 'c1', state: 'pending' });

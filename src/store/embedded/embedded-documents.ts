@@ -13,7 +13,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Query } from 'mingo';
-import type { DocumentCollection, DocumentStore, StoredDocument } from '../document-port.js';
+import type { CollectionOptions, DocumentCollection, DocumentStore, StoredDocument } from '../document-port.js';
 import { assertSafeFilter, assertSafeSort } from '../filter-guard.js';
 import type { FilterDocument, SortDocument } from '../port.js';
 import { COMPACTING_SUFFIX, encodeDelete, encodePut, loadDocumentLog, rewriteDocumentLog } from './document-log.js';
@@ -47,13 +47,14 @@ export async function openEmbeddedDocuments(opts: EmbeddedDocumentsOptions): Pro
   }
   let closed = false;
   return {
-    collection<T extends StoredDocument>(name: string): DocumentCollection<T> {
+    collection<T extends StoredDocument>(name: string, options: CollectionOptions = {}): DocumentCollection<T> {
       if (closed) throw new Error('document store is closed');
       let collection = collections.get(name);
       if (!collection) {
         collection = openCollection(checkedName(name), settings);
         collections.set(name, collection);
       }
+      for (const fields of options.indexes ?? []) if (fields[0] !== undefined) collection.ensureIndex(fields[0]);
       // One collection holds one document type, chosen by its caller.
       return collection as DocumentCollection<StoredDocument> as DocumentCollection<T>;
     },
@@ -104,18 +105,86 @@ function checkedLimit(limit: number | undefined): number {
   return limit;
 }
 
+/** The string values of a top-level field a filter requires (equality or `$in`), or undefined when it does not pin it. */
+function pinnedValues(filter: FilterDocument, field: string): string[] | undefined {
+  const condition = (filter as Record<string, unknown>)[field];
+  if (typeof condition === 'string') return [condition];
+  if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
+    const keys = Object.keys(condition);
+    const values = (condition as Record<string, unknown>).$in;
+    if (keys.length === 1 && Array.isArray(values) && values.every((v): v is string => typeof v === 'string')) return values;
+    const eq = (condition as Record<string, unknown>).$eq;
+    if (keys.length === 1 && typeof eq === 'string') return [eq];
+  }
+  const and = (filter as { $and?: unknown }).$and;
+  if (Array.isArray(and)) {
+    for (const part of and as FilterDocument[]) {
+      const values = pinnedValues(part, field);
+      if (values) return values;
+    }
+  }
+  return undefined;
+}
+
+/** Equality index on one top-level field: value → ids of the documents holding it (as a string). */
+class FieldIndex {
+  private readonly byValue = new Map<string, Set<string>>();
+  constructor(readonly field: string) {}
+
+  add(doc: StoredDocument): void {
+    const value = (doc as unknown as Record<string, unknown>)[this.field];
+    if (typeof value !== 'string') return;
+    let ids = this.byValue.get(value);
+    if (!ids) this.byValue.set(value, (ids = new Set()));
+    ids.add(doc._id);
+  }
+
+  remove(doc: StoredDocument): void {
+    const value = (doc as unknown as Record<string, unknown>)[this.field];
+    if (typeof value !== 'string') return;
+    const ids = this.byValue.get(value);
+    ids?.delete(doc._id);
+    if (ids?.size === 0) this.byValue.delete(value);
+  }
+
+  /** Ids of documents whose field equals one of the values. */
+  lookup(values: string[]): string[] {
+    const out: string[] = [];
+    for (const v of new Set(values)) for (const id of this.byValue.get(v) ?? []) out.push(id);
+    return out;
+  }
+}
+
 class EmbeddedCollection implements DocumentCollection<StoredDocument> {
+  private readonly indexes = new Map<string, FieldIndex>();
+
   constructor(
     private readonly docs: Map<string, StoredDocument>,
     private readonly log: LogFile,
     private readonly clock: () => number,
   ) {}
 
+  /** Index a top-level field from now on (idempotent). `_id` needs none. */
+  ensureIndex(field: string): void {
+    if (field === '_id' || this.indexes.has(field)) return;
+    const index = new FieldIndex(field);
+    for (const doc of this.docs.values()) index.add(doc);
+    this.indexes.set(field, index);
+  }
+
+  /** Drop a document from memory and from every index. */
+  private forget(id: string): void {
+    const old = this.docs.get(id);
+    if (old === undefined) return;
+    for (const index of this.indexes.values()) index.remove(old);
+    this.docs.delete(id);
+  }
+
   /** The live document with this id; an expired one is dropped from memory (compaction drops it on disk). */
   private live(id: string): StoredDocument | undefined {
     const doc = this.docs.get(id);
     if (doc !== undefined && isExpired(doc, this.clock())) {
-      this.docs.delete(id);
+      this.forget(id);
       return undefined;
     }
     return doc;
@@ -123,12 +192,34 @@ class EmbeddedCollection implements DocumentCollection<StoredDocument> {
 
   private store(doc: StoredDocument): void {
     this.log.append(encodePut(doc));
+    this.forget(doc._id);
     this.docs.set(doc._id, doc);
+    for (const index of this.indexes.values()) index.add(doc);
   }
 
   private remove(id: string): void {
     this.log.append(encodeDelete(id));
-    this.docs.delete(id);
+    this.forget(id);
+  }
+
+  /** The documents a filter can match: from the most selective index that pins a field, else all of them. */
+  private candidates(filter: FilterDocument): Iterable<[string, StoredDocument]> {
+    let best: string[] | undefined;
+    const ids = pinnedValues(filter, '_id');
+    if (ids) best = ids;
+    for (const index of this.indexes.values()) {
+      const values = pinnedValues(filter, index.field);
+      if (!values) continue;
+      const found = index.lookup(values);
+      if (best === undefined || found.length < best.length) best = found;
+    }
+    if (best === undefined) return this.docs;
+    const out: Array<[string, StoredDocument]> = [];
+    for (const id of new Set(best)) {
+      const doc = this.docs.get(id);
+      if (doc !== undefined) out.push([id, doc]);
+    }
+    return out;
   }
 
   async get(id: string): Promise<StoredDocument | undefined> {
@@ -178,8 +269,8 @@ class EmbeddedCollection implements DocumentCollection<StoredDocument> {
     const query = new Query<StoredDocument>(filter);
     const now = this.clock();
     const matched: StoredDocument[] = [];
-    for (const [id, doc] of this.docs) {
-      if (isExpired(doc, now)) this.docs.delete(id);
+    for (const [id, doc] of this.candidates(filter)) {
+      if (isExpired(doc, now)) this.forget(id);
       else if (query.test(doc)) matched.push(doc);
     }
     matched.sort(documentComparator(sort));

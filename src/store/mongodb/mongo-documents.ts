@@ -12,7 +12,7 @@
  * Documents are stored as their JSON form, like the embedded adapter, so both read back the same.
  */
 import { MongoClient, MongoServerError, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import type { DocumentCollection, DocumentStore, StoredDocument } from '../document-port.js';
+import type { CollectionOptions, DocumentCollection, DocumentStore, StoredDocument } from '../document-port.js';
 import { assertSafeFilter, assertSafeSort } from '../filter-guard.js';
 import type { FilterDocument, SortDocument } from '../port.js';
 
@@ -55,12 +55,12 @@ class MongoDocumentStore implements DocumentStore {
     private readonly client: MongoClient | undefined,
   ) {}
 
-  collection<T extends StoredDocument>(name: string): DocumentCollection<T> {
+  collection<T extends StoredDocument>(name: string, options: CollectionOptions = {}): DocumentCollection<T> {
     let collection = this.collections.get(name);
     if (!collection) {
       // Same rule as the embedded adapter, whose collection names become file names.
       if (!COLLECTION_NAME.test(name)) throw new Error('invalid document collection name (allowed: 1-64 of a-z 0-9 _ -)');
-      collection = new MongoDocumentCollection(this.db.collection<MongoDocument>(`doc_${name}`), this.clock);
+      collection = new MongoDocumentCollection(this.db.collection<MongoDocument>(`doc_${name}`), this.clock, options.indexes ?? []);
       this.collections.set(name, collection);
     }
     // One collection holds one document type, chosen by its caller.
@@ -100,16 +100,20 @@ function withTieBreak(sort: SortDocument): SortDocument {
 const fromMongo = (doc: MongoDocument | null): StoredDocument | undefined => (doc === null ? undefined : doc);
 
 class MongoDocumentCollection implements DocumentCollection<StoredDocument> {
-  private ttlIndex: Promise<string> | undefined;
+  private ttlIndex: Promise<unknown> | undefined;
 
   constructor(
     private readonly c: Collection<MongoDocument>,
     private readonly clock: () => number,
+    private readonly indexes: ReadonlyArray<readonly string[]>,
   ) {}
 
-  /** Creates the TTL index once per collection (idempotent on the server; retried after a failure). */
+  /** Creates the TTL index and the declared indexes once per collection (idempotent on the server; retried after a failure). */
   private async ready(): Promise<void> {
-    this.ttlIndex ??= this.c.createIndex({ _expireAt: 1 }, { expireAfterSeconds: 0, name: 'ttl_expireAt' });
+    this.ttlIndex ??= Promise.all([
+      this.c.createIndex({ _expireAt: 1 }, { expireAfterSeconds: 0, name: 'ttl_expireAt' }),
+      ...this.indexes.map((fields) => this.c.createIndex(Object.fromEntries(fields.map((f) => [f, 1])), { name: `by_${fields.join('_')}` })),
+    ]);
     try {
       await this.ttlIndex;
     } catch (error) {
