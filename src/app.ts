@@ -13,7 +13,7 @@ import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { Config } from './config.js';
 import type { ResourceStore } from './store/port.js';
 import type { SearchRegistry } from './fhir/search/registry.js';
-import type { ResourceValidator } from './fhir/rest/types.js';
+import type { FhirContext, OperationHandler, ResourceValidator } from './fhir/rest/types.js';
 import type { AuthServer } from './auth/auth-server.js';
 import { notFound } from './fhir/outcome.js';
 import { publicPages } from './web/routes/public-pages.js';
@@ -38,6 +38,33 @@ export interface AppDeps {
   newId?: () => string;
   /** Bulk Data export (kick-off, status, files); absent = no $export. */
   bulk?: BulkExport;
+  /** What the CMS APIs add to the FHIR engine (operations, Group rendering) and their own routes. */
+  apis?: ApiParts;
+}
+
+/** The parts an API (apis/<name>/) plugs into the app. */
+export interface ApiParts {
+  operations?: readonly OperationHandler[];
+  renderers?: FhirContext['renderers'];
+  /** Mounts the API's own (non-FHIR) routes: pages, admin and provider endpoints. */
+  mount?(app: Express): void;
+}
+
+/** The FHIR engine's context for the app's requests (an Access is added per request). */
+export function engineContext(deps: Pick<AppDeps, 'config' | 'store' | 'registry' | 'validate' | 'clock' | 'newId' | 'bulk' | 'apis'>): Omit<FhirContext, 'access'> {
+  return {
+    store: deps.store,
+    registry: deps.registry,
+    validate: deps.validate,
+    baseUrl: deps.config.baseUrl,
+    clock: deps.clock ?? (() => new Date()),
+    newId: deps.newId ?? (() => crypto.randomUUID()),
+    limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
+    derivation: priorAuthViewDerivation,
+    ...(deps.bulk ? { bulk: deps.bulk } : {}),
+    ...(deps.apis?.operations ? { operations: deps.apis.operations } : {}),
+    ...(deps.apis?.renderers ? { renderers: deps.apis.renderers } : {}),
+  };
 }
 
 const siteCss = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'web', 'assets', 'site.css'), 'utf8');
@@ -57,17 +84,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/fhir',
     fhirRouter({
-      context: {
-        store: deps.store,
-        registry: deps.registry,
-        validate: deps.validate,
-        baseUrl: deps.config.baseUrl,
-        clock: deps.clock ?? (() => new Date()),
-        newId: deps.newId ?? (() => crypto.randomUUID()),
-        limits: { defaultCount: deps.config.defaultCount, maxCount: deps.config.maxCount, maxBundleEntries: deps.config.maxBundleEntries },
-        derivation: priorAuthViewDerivation,
-        ...(deps.bulk ? { bulk: deps.bulk } : {}),
-      },
+      context: engineContext(deps),
       ...(deps.bulk ? { bulk: deps.bulk } : {}),
       capabilityStatement: deps.capabilityStatement,
       authenticate: (req) => deps.auth.authenticate(req),
@@ -81,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
     res.type('text/css').send(siteCss);
   });
   deps.auth.mount(app);
+  deps.apis?.mount?.(app);
   publicPages(app, { fhirBase: deps.config.baseUrl, issuer: deps.auth.deps.issuer });
 
   route(app, { method: 'get', path: '/healthz', audiences: ['public'], description: 'liveness and store readiness' }, async (_req, res) => {

@@ -36,6 +36,26 @@ export const SETTINGS = {
   maxBundleEntries: setting('MAX_BUNDLE_ENTRIES', int(1, 100_000).default(10_000), 'Most entries in a batch or transaction Bundle.'),
   bulkRetentionHours: setting('BULK_RETENTION_HOURS', int(1, 24 * 30).default(24), 'How long a finished bulk export job and its files are kept (the manifest carries an Expires header).'),
   bulkRetryAfterSeconds: setting('BULK_RETRY_AFTER_SECONDS', int(1, 3600).default(2), 'Retry-After sent to clients polling a running bulk export.'),
+  bulkLeaseSeconds: setting(
+    'BULK_LEASE_SECONDS',
+    int(1, 3600).default(30),
+    'How long a running export job stays claimed by its instance without renewal; after a crash, another instance (or the restarted one) takes it up once this runs out.',
+  ),
+  payerOrganization: setting(
+    'PAYER_ORGANIZATION',
+    z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/).default('Organization/org-masshealth'),
+    "The program's own Organization resource: managingEntity of attribution Groups, the party Provider Access Consents name.",
+  ),
+  attributionClaimsMonths: setting(
+    'ATTRIBUTION_CLAIMS_MONTHS',
+    int(1, 60).default(12),
+    'Provider Access attribution: a claim from an organization within this many months attributes the member to it.',
+  ),
+  attributionRebuildHours: setting(
+    'ATTRIBUTION_REBUILD_HOURS',
+    int(0, 24 * 7).default(24),
+    'How often the attribution lists are rebuilt from PCC/PCP assignment and claims (`0`: only at seeding and on request).',
+  ),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
   accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),
   externalIssuer: setting('AUTH_EXTERNAL_ISSUER', z.string().url().optional(), 'Issuer (`iss`) of an external OpenID Connect authorization server whose access tokens are also accepted.'),

@@ -17,7 +17,7 @@ import { openEmbeddedStore } from './store/embedded/embedded-store.js';
 import { openMongoStore } from './store/mongodb/mongo-store.js';
 import { loadSearchRegistry, type SearchRegistry } from './fhir/search/registry.js';
 import { buildCapabilityStatement } from './fhir/capability/build.js';
-import { createApp } from './app.js';
+import { createApp, engineContext } from './app.js';
 import { createValidator } from './fhir/validation/create-validator.js';
 import { seedIfEmpty } from './demo-data.js';
 import { ensureCurrentIndex } from './fhir/rest/reindex.js';
@@ -28,7 +28,10 @@ import { openMongoDocuments } from './store/mongodb/mongo-documents.js';
 import { openEmbeddedBulkFiles } from './store/embedded/embedded-bulk-files.js';
 import { openGridFsBulkFiles } from './store/mongodb/gridfs-bulk-files.js';
 import type { BulkFiles } from './store/bulk-file-port.js';
-import { exportRunner } from './fhir/bulk/export-runner.js';
+import { exportRunner, type ExportRunner } from './fhir/bulk/export-runner.js';
+import { policyDeps } from './auth/access-policy.js';
+import { providerAccessRoutes } from './apis/provider-access/routes.js';
+import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
 import { bulkExport } from './fhir/bulk/bulk-export.js';
 import { groupResourceMembers } from './fhir/bulk/group-members.js';
 import { loadOrCreateKeys } from './auth/signing-keys.js';
@@ -125,7 +128,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const seeded = await seedIfEmpty({ store, registry, baseUrl, members: config.seedMembers, seed: config.seed, logger });
   const clock = (): Date => new Date();
   const newId = (): string => crypto.randomUUID();
+  // Provider Access needs the auth server's client registry, and the auth server asks Provider Access
+  // about provider backends' requests: the API is assembled right after, and reached through this.
+  let providerAccess: ProviderAccessApi | undefined;
   const auth = createAuthServer({
+    callerAccess: (token, req) => providerAccess?.providerCaller(token, req) ?? Promise.resolve(undefined),
+    isAttributed: async (patient, who) => (providerAccess ? providerAccess.isAttributed(patient, who) : false),
     fhirBase: baseUrl,
     keys,
     docs,
@@ -146,27 +154,69 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         }
       : {}),
   });
+  const files = await openBulkFiles(config);
+  let runner: ExportRunner | undefined;
+  const bulk = bulkExport({
+    docs,
+    files: files.files,
+    runner: { kick: () => runner?.kick() },
+    clock,
+    retryAfterSeconds: config.bulkRetryAfterSeconds,
+    kindFor: () => 'bulk',
+    withheld: (job) => providerAccess?.withheld(job) ?? Promise.resolve([]),
+  });
+  const appDeps = { config: { ...config, baseUrl }, store, registry, validate: validator.validate, clock, newId, bulk };
+  const pa = providerAccessApi({
+    store,
+    docs,
+    registry,
+    engine: engineContext(appDeps),
+    policy: policyDeps(registry, clock, baseUrl),
+    clients: auth.deps.clients,
+    payer: { reference: config.payerOrganization },
+    claimsMonths: config.attributionClaimsMonths,
+    clock,
+    newId,
+  });
+  providerAccess = pa;
+  if ((await pa.attribution.lists.find({}, { limit: 1 })).length === 0 && (await store.find({ filter: { type: 'Patient' }, sort: [['_id', 1]], limit: 1 })).records.length > 0) {
+    const report = await pa.rebuild('startup');
+    logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
+  }
   const adminCredentials = await ensureBootstrapAdmin(auth.deps, config.dataDir);
   if (adminCredentials.created) logger.info({ path: adminCredentials.path }, 'wrote the bootstrap admin credential');
   const demo = seeded > 0 ? await createDemoLogins(auth.deps, store, config.dataDir) : readDemoLogins(config.dataDir);
-  const files = await openBulkFiles(config);
-  const runner = exportRunner({
+  // Attribution lists keep their members in the attribution store; any other Group lists them itself.
+  const generic = {
+    async *groupMembers(groupId: string, at: number): AsyncIterable<string[]> {
+      if (await pa.attribution.lists.get(groupId)) yield* pa.hooks.groupMembers(groupId, at);
+      else yield* groupResourceMembers(store, groupId, at, 200);
+    },
+  };
+  runner = exportRunner({
     store,
     docs,
     files: files.files,
     clock,
     instanceId: `${hostname()}:${process.pid}:${crypto.randomUUID()}`,
     retentionMs: config.bulkRetentionHours * 3_600_000,
-    hooks: () => ({ groupMembers: (groupId, at) => groupResourceMembers(store, groupId, at, 200) }),
+    leaseMs: config.bulkLeaseSeconds * 1000,
+    hooks: (kind) => (kind === PROVIDER_ACCESS_KIND ? pa.hooks : generic),
     onError: (err, jobId) => logger.error({ err, jobId }, 'bulk export failed'),
   });
-  const bulk = bulkExport({ docs, files: files.files, runner, clock, retryAfterSeconds: config.bulkRetryAfterSeconds, kindFor: () => 'bulk' });
+  const rebuildTimer =
+    config.attributionRebuildHours > 0
+      ? setInterval(() => {
+          pa.rebuild('schedule').then(
+            (report) => logger.info(report, 'attribution lists rebuilt'),
+            (err: unknown) => logger.error({ err }, 'attribution rebuild failed'),
+          );
+        }, config.attributionRebuildHours * 3_600_000)
+      : undefined;
+  rebuildTimer?.unref();
   const app = createApp({
-    bulk,
-    config: { ...config, baseUrl },
-    store,
-    registry,
-    validate: validator.validate,
+    ...appDeps,
+    apis: pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     capabilityStatement,
     auth,
     smartConfiguration: () => smartConfiguration(issuerFor(baseUrl)),
@@ -193,7 +243,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await runner.stop();
+      if (rebuildTimer) clearInterval(rebuildTimer);
+      await runner?.stop();
       await store.close();
       await docs.close();
       await files.close();

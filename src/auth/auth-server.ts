@@ -26,7 +26,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { authorizeRoutes } from './routes/authorize-routes.js';
 import { providerRoutes } from './routes/provider-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
-import { isAttributed, patientName } from './member-lookups.js';
+import { patientName, type ProviderScope } from './member-lookups.js';
 
 export interface AuthServerOptions {
   fhirBase: string;
@@ -38,6 +38,13 @@ export interface AuthServerOptions {
   newId: () => string;
   external?: ExternalIssuer;
   lifetimes?: Partial<Lifetimes>;
+  /**
+   * An API's per-request Access for some tokens (Provider Access: provider backends, decided by the
+   * member a request names); undefined = the token's scopes and reach as usual. May throw a FhirError.
+   */
+  callerAccess?: (token: VerifiedToken, req: Request) => Promise<Access | undefined>;
+  /** Whether a member is attributed to a provider organization today (EHR launches by provider users). */
+  isAttributed?: (patientId: string, who: ProviderScope) => Promise<boolean>;
 }
 
 export interface AuthServer {
@@ -97,7 +104,7 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
       authorizeRoutes(app, { auth: deps, loginGuard: loginGuard(o.docs, o.clock), patientName: (id) => patientName(lookups, id) });
       accountRoutes(app, deps);
       adminRoutes(app, deps, verify);
-      providerRoutes(app, { auth: deps, verify, isAttributed: (patient, who) => isAttributed(lookups, patient, who, o.clock()) });
+      providerRoutes(app, { auth: deps, verify, isAttributed: o.isAttributed ?? (async () => false) });
     },
     async authenticate(req) {
       let token;
@@ -110,6 +117,8 @@ export function createAuthServer(o: AuthServerOptions): AuthServer {
         }
         throw err;
       }
+      const special = await o.callerAccess?.(token, req);
+      if (special) return { access: special, record: (entry) => record(token as VerifiedToken, entry) };
       // One Access per verified token (the verifier hands back the same object while the token lives),
       // so scope-query filters compile once per token, not once per request.
       let access = accessByToken.get(token);

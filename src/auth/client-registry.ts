@@ -53,6 +53,7 @@ export const clientInputSchema = z
     if (c.authMethod !== 'private_key_jwt' && (c.jwks || c.jwksUri)) problem('keys are only used with private_key_jwt');
     if (c.role === 'app' && c.scopes.some((s) => s.startsWith('system/'))) problem('apps cannot hold system/ scopes');
     if (c.role !== 'app' && c.scopes.some((s) => s.startsWith('patient/') || s.startsWith('launch'))) problem('backend clients hold system/ scopes only');
+    if (c.role === 'provider' && !c.organization) problem('a provider backend is registered to its organization (organization: Organization/<id>)');
   });
 
 export type ClientInput = z.input<typeof clientInputSchema>;
@@ -63,6 +64,8 @@ export interface ClientRegistry {
   get(id: string): Promise<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
   remove(id: string): Promise<boolean>;
+  /** Limit a provider backend to some PID/SLs of its organization (undefined: the whole organization). */
+  setLocations(id: string, locations: string[] | undefined): Promise<ClientRecord | undefined>;
   checkSecret(client: ClientRecord, secret: string): Promise<boolean>;
 }
 
@@ -97,6 +100,14 @@ export function clientRegistry(docs: DocumentStore, clock: () => Date): ClientRe
     get: (id) => clients.get(id),
     list: () => clients.find({}, { sort: [['createdAt', 1]], limit: 10_000 }),
     remove: (id) => clients.delete(id),
+    async setLocations(id, locations) {
+      const client = await clients.get(id);
+      if (!client) return undefined;
+      const { locations: _old, ...rest } = client;
+      const next: ClientRecord = locations === undefined ? rest : { ...rest, locations: [...new Set(locations)] };
+      await clients.put(next);
+      return next;
+    },
     checkSecret: (client, secret) => verifySecret(secret, client.secretHash),
   };
 }

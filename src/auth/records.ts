@@ -33,6 +33,11 @@ export interface ClientRecord extends StoredDocument {
   jwksUri?: string;
   /** Organization the client acts for (provider/payer backends), e.g. "Organization/123". */
   organization?: string;
+  /**
+   * Provider backends: the PID/SLs of its organization it acts for, set by the organization's Primary
+   * User (absent = the whole organization).
+   */
+  locations?: string[];
   /** True when created by RFC 7591 dynamic registration. */
   dynamic?: boolean;
   createdAt: string;

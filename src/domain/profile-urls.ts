@@ -71,6 +71,21 @@ export const DAVINCI_PROFILE = {
   pdexProviderConsent: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-consent',
   pdexProviderGroup: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-group',
   hrexConsent: 'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition/hrex-consent',
+  /** PDex 2.2 Group/$provider-member-match request Parameters (ProviderMultiMemberMatchRequestParameters). */
+  pdexProviderMemberMatchIn:
+    'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/provider-parameters-multi-member-match-bundle-in',
+  /** PDex 2.2 Group/$provider-member-match response Parameters (ProviderMultiMemberMatchResponseParameters). */
+  pdexProviderMemberMatchOut:
+    'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/provider-parameters-multi-member-match-bundle-out',
+  /** PDex 2.2 ProviderMemberMatchGroup: the MatchedMembers Group of $provider-member-match. */
+  pdexProviderMemberMatchGroup: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-member-match',
+  /** PDex 2.2 ProviderMemberNoMatchGroup: the NonMatchedMembers Group of $provider-member-match. */
+  pdexProviderMemberNoMatchGroup: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-member-no-match',
+  /** PDex 2.2 MemberOptOut Group: the ConsentConstrainedMembers Group of $provider-member-match. */
+  pdexMemberOptOut: 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-member-opt-out',
+  /** PDex 2.2 ProviderTreatmentAttestation: the provider's treatment-relationship Consent (part `Consent`). */
+  pdexProviderTreatmentAttestation:
+    'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/provider-treatment-relationship-consent',
 } as const;
 
 /** HRex Consent policy URI for "regular" (non-sensitive) data (HRexConsentPolicy value set). */

@@ -141,4 +141,9 @@ export const CODE_SYSTEM = {
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
   cvx: 'http://hl7.org/fhir/sid/cvx',
   ucum: 'http://unitsofmeasure.org',
+  // Da Vinci PDex (Provider Access $provider-member-match result Groups)
+  /** Codes match | nomatch | consentconstraint (PDex PdexMultiMemberMatchResultCS). */
+  pdexMultiMemberMatchResult: 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PdexMultiMemberMatchResultCS',
+  /** Opt-out scope: global | provider-specific | purpose-specific | payer-specific | provider-category. */
+  pdexOptOutScope: 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/opt-out-scope',
 } as const;

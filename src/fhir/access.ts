@@ -24,6 +24,11 @@ export interface Access {
    * Only meaningful when `allows` is true for the same pair.
    */
   filterFor(type: string, interaction: Interaction): FilterDocument | undefined;
+  /**
+   * The JSON a response carries for a stored resource of this type, when the caller sees a reduced
+   * view of it (e.g. a claim without payment amounts); absent = the stored JSON as is.
+   */
+  present?(type: string, json: string): string;
 }
 
 /** Unrestricted access: payer staff and internal jobs. */

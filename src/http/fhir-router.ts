@@ -97,7 +97,7 @@ function mountBulkRoutes(router: Router, bulk: BulkExport, baseUrl: string, auth
     const file = await bulk.file(jobParam(req), String(req.params.file), caller.access);
     res.status(200);
     res.setHeader('Content-Type', 'application/fhir+ndjson');
-    res.setHeader('Content-Length', String(file.size));
+    if (file.size !== undefined) res.setHeader('Content-Length', String(file.size));
     await pipeline(file.stream, res);
   });
 }

@@ -1,16 +1,17 @@
 /**
  * Deterministic synthetic demo data for the embedded server: the provider directory, then each
- * member's resources, then the attribution Groups (which list the members). The same
+ * member's resources. Attribution lists are not generated: the server builds them from the data
+ * (PCC/PCP assignment and claims; apis/provider-access/attribution-builder.ts), as it would for a
+ * real payer's data. The same
  * (members, seed, now) always yields the same resources in the same order; every resource has a
  * client-assigned id and every reference is a `Type/id` to another yielded resource.
  *
  * The first members are scenario members so every demo shows each rule at least once when the
  * clock allows it (1200 needs service dates from 2025-08-01): see SCENARIOS.
  */
-import type { Group, Resource } from '@medplum/fhirtypes';
-import { attributionGroups } from './attribution.js';
+import type { Resource } from '@medplum/fhirtypes';
 import { generateMember } from './member/generate-member.js';
-import type { AttributionEntry, MemberContext, MemberSpec } from './member/member-context.js';
+import type { MemberContext, MemberSpec } from './member/member-context.js';
 import { buildProviderDirectory } from './provider-directory.js';
 
 export interface DemoDataOptions {
@@ -44,17 +45,9 @@ export function* generateDemoData(opts: DemoDataOptions): Generator<Resource> {
   yield* directory.resources;
 
   const ctx: MemberContext = { seed, now: opts.now, directory };
-  const attribution = new Map<string, AttributionEntry[]>();
   for (let index = 1; index <= opts.members; index++) {
     const scenario = SCENARIOS[index - 1] ?? {};
     const member = generateMember(ctx, { ...scenario, index });
     yield* member.resources;
-    for (const entry of member.attribution) {
-      const list = attribution.get(entry.orgId);
-      if (list) list.push(entry);
-      else attribution.set(entry.orgId, [entry]);
-    }
   }
-  const groups: Group[] = attributionGroups(directory, attribution, opts.now);
-  yield* groups;
 }

@@ -6,7 +6,8 @@
  * only a token of the client that started the job reaches them (export.html: "the same client"),
  * anyone else gets 404, as for a job that does not exist.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { BulkFiles } from '../../store/bulk-file-port.js';
 import type { DocumentStore } from '../../store/document-port.js';
 import type { FilterDocument } from '../../store/port.js';
@@ -28,6 +29,8 @@ export interface BulkExportDeps {
   clock: () => Date;
   /** The export kind a caller's kick-off creates (selects the runner's hooks). */
   kindFor(access: Access, level: ExportJob['level']): string;
+  /** Patients of a finished job whose data must no longer be handed out (e.g. opted out since). */
+  withheld?(job: ExportJob): Promise<string[]>;
 }
 
 const JOB_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -42,10 +45,10 @@ export function bulkExport(deps: BulkExportDeps) {
     return job;
   }
 
-  const kickoff: BulkKickoff['kickoff'] = async (ctx, target, req) => {
+  const kickoff: BulkKickoff['kickoff'] = async (ctx, target, req, grant) => {
     assertRespondAsync(req.headers.prefer);
     if (!ctx.access.client) throw forbidden('A bulk export needs a token issued to a registered client');
-    const exportable = patientRecordTypes(ctx.registry);
+    const exportable = grant ? new Set(Object.keys(grant.access)) : patientRecordTypes(ctx.registry);
     const now = ctx.clock();
     const spec = parseExportSpec(kickoffParams(req.method === 'POST' ? 'POST' : 'GET', req.query, req.body), {
       registry: ctx.registry,
@@ -53,18 +56,20 @@ export function bulkExport(deps: BulkExportDeps) {
       exportable,
       now: now.getTime(),
     });
-    if (target.level === 'group') {
+    if (target.level === 'group' && !grant) {
       if (!ctx.access.allows('Group', 'read')) throw forbidden('Not allowed to read Group');
       const group = await ctx.store.current('Group', target.id);
       if (!group || group.del || !visibleTo(ctx, group, 'read')) throw notFound(`Group/${target.id} is not known`);
     }
-    // The caller's access at kick-off, per type: the job exports exactly what these filters let through.
-    const access: Record<string, FilterDocument | null> = {};
-    for (const type of exportable) if (ctx.access.allows(type, 'search')) access[type] = ctx.access.filterFor(type, 'search') ?? null;
+    // The caller's access at kick-off (or what the API layer granted), per type: the job exports exactly
+    // what these filters let through.
+    let access: Record<string, FilterDocument | null> = {};
+    if (grant) access = grant.access;
+    else for (const type of exportable) if (ctx.access.allows(type, 'search')) access[type] = ctx.access.filterFor(type, 'search') ?? null;
     if (!('Patient' in access)) throw forbidden('Not allowed to search Patient');
     const unreachable = (spec.types ?? []).filter((t) => !(t in access));
     if (unreachable.length > 0) throw forbidden(`Not allowed to export ${unreachable.join(', ')}`);
-    const path = target.level === 'group' ? `Group/${target.id}/$export` : 'Patient/$export';
+    const path = grant?.path ?? (target.level === 'group' ? `Group/${target.id}/$export` : 'Patient/$export');
     const query = req.query.length > 0 ? `?${new URLSearchParams(req.query).toString()}` : '';
     const job: ExportJob = {
       _id: ctx.newId(),
@@ -73,7 +78,7 @@ export function bulkExport(deps: BulkExportDeps) {
       request: `${ctx.baseUrl}/${path}${query}`,
       level: target.level,
       ...(target.level === 'group' ? { groupId: target.id } : {}),
-      kind: deps.kindFor(ctx.access, target.level),
+      kind: grant?.kind ?? deps.kindFor(ctx.access, target.level),
       spec: JSON.stringify(spec),
       access: JSON.stringify(access),
       status: 'queued',
@@ -122,18 +127,56 @@ export function bulkExport(deps: BulkExportDeps) {
       return { status: 202, headers: {}, body: outcome([{ severity: 'information', code: 'informational', diagnostics: 'Export cancelled' }]) };
     },
 
-    /** GET bulk-files/[job]/[file]: the NDJSON of a completed job, for its client only. */
-    async file(jobId: string, name: string, access: Access): Promise<{ size: number; stream: Readable }> {
+    /**
+     * GET bulk-files/[job]/[file]: the NDJSON of a completed job, for its client only. When the export
+     * kind names members whose data may no longer leave (e.g. they opted out after the file was
+     * written), their lines are dropped on the way out and the size is unknown (chunked).
+     */
+    async file(jobId: string, name: string, access: Access): Promise<{ size?: number; stream: Readable; job: ExportJob; withheld: string[] }> {
       const job = await ownJob(jobId, access);
       if (job.status !== 'completed' || !job.output.some((o) => o.file === name)) throw notFound('No such file');
       const file = await deps.files.open(job._id, name);
       if (!file) throw notFound('No such file (it may have expired)');
-      return file;
+      const withheld = (await deps.withheld?.(job)) ?? [];
+      if (withheld.length === 0) return { ...file, job, withheld };
+      return { stream: file.stream.pipe(withoutPatients(withheld)), job, withheld };
     },
   };
 }
 
 export type BulkExport = ReturnType<typeof bulkExport>;
+
+/**
+ * Drops NDJSON lines that belong to any of these patients: their Patient resource, and any resource
+ * that references them (`"Patient/<id>"` anywhere in the line). Conservative on purpose: a resource
+ * shared with another member is withheld too.
+ */
+export function withoutPatients(patients: readonly string[]): Transform {
+  const refs = patients.map((id) => `"Patient/${id}"`);
+  const ids = new Set(patients);
+  const keep = (line: string): boolean => {
+    if (refs.some((r) => line.includes(r))) return false;
+    if (line.includes('"resourceType":"Patient"')) {
+      const id = /"id":"([A-Za-z0-9\-.]{1,64})"/.exec(line)?.[1];
+      if (id !== undefined && ids.has(id)) return false;
+    }
+    return true;
+  };
+  let rest = '';
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const lines = (rest + decoder.write(chunk)).split('\n');
+      rest = lines.pop() ?? '';
+      const out = lines.filter((l) => l.length > 0 && keep(l)).map((l) => `${l}\n`).join('');
+      done(null, out.length > 0 ? out : undefined);
+    },
+    flush(done) {
+      rest += decoder.end();
+      done(null, rest.length > 0 && keep(rest) ? `${rest}\n` : undefined);
+    },
+  });
+}
 
 /** A job id from a path segment, refused early when it cannot be one. */
 export function assertJobId(jobId: string): void {

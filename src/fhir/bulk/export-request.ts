@@ -24,14 +24,16 @@ export interface ExportSpec {
   types?: string[];
   /** Only resources changed at or after this time (epoch ms). */
   since?: number;
+  /** Only resources changed at or before this time (epoch ms): `_until` (Da Vinci ATR davinci-data-export). */
+  until?: number;
   /** Per type, filters of which a resource must match one. */
   typeFilters: Record<string, FilterDocument[]>;
   /** POST `patient`: only these members of the group / population (ids, no duplicates). */
   patients?: string[];
 }
 
-const KNOWN = new Set(['_outputFormat', '_since', '_type', '_typeFilter', 'patient']);
-const UNSUPPORTED = new Set(['_elements', 'includeAssociatedData', '_until']);
+const KNOWN = new Set(['_outputFormat', '_since', '_until', '_type', '_typeFilter', 'patient']);
+const UNSUPPORTED = new Set(['_elements', 'includeAssociatedData']);
 
 /** GET query pairs, or the POST Parameters body flattened to the same pairs (`patient` as references). */
 export function kickoffParams(method: 'GET' | 'POST', query: Array<[string, string]>, body: unknown): Array<[string, string]> {
@@ -74,7 +76,7 @@ export function parseExportSpec(pairs: Array<[string, string]>, ctx: ExportParse
   let sinceSeen = false;
   for (const [name, value] of pairs) {
     if (UNSUPPORTED.has(name)) throw badRequest(`This server does not support the export parameter '${name}'`, [name]);
-    if (!KNOWN.has(name)) throw badRequest(`Unknown export parameter '${name}' (this server takes _outputFormat, _since, _type, _typeFilter, patient)`, [name]);
+    if (!KNOWN.has(name)) throw badRequest(`Unknown export parameter '${name}' (this server takes _outputFormat, _since, _until, _type, _typeFilter, patient)`, [name]);
     switch (name) {
       case '_outputFormat':
         if (!OUTPUT_FORMATS.has(value.trim())) throw badRequest(`_outputFormat '${value}' is not supported; use ${NDJSON}`, ['_outputFormat']);
@@ -85,6 +87,13 @@ export function parseExportSpec(pairs: Array<[string, string]>, ctx: ExportParse
         const r = dateRange(value);
         if (!r || !/T/.test(value)) throw badRequest('_since must be an instant, e.g. 2024-01-01T00:00:00Z', ['_since']);
         spec.since = r.lo;
+        break;
+      }
+      case '_until': {
+        if (spec.until !== undefined) throw badRequest('_until may be given once', ['_until']);
+        const r = dateRange(value);
+        if (!r || !/T/.test(value)) throw badRequest('_until must be an instant, e.g. 2024-01-01T00:00:00Z', ['_until']);
+        spec.until = r.hi;
         break;
       }
       case '_type':
@@ -125,6 +134,7 @@ export function parseExportSpec(pairs: Array<[string, string]>, ctx: ExportParse
     }
   }
   if (patients.size > 0) spec.patients = [...patients];
+  if (spec.since !== undefined && spec.until !== undefined && spec.until < spec.since) throw badRequest('_until is before _since', ['_until']);
   return spec;
 }
 

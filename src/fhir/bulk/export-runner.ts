@@ -101,13 +101,23 @@ export function exportRunner(deps: RunnerDeps) {
     try {
       for (const type of types) files.set(type, { writer: await deps.files.create(job._id, `${type}.ndjson`), buffer: '', count: 0 });
       const asOf = Date.parse(job.transactionTime);
+      const subset = spec.patients !== undefined ? new Set(spec.patients) : undefined;
       const members =
-        spec.patients !== undefined
-          ? (async function* () {
-              for (let i = 0; i < (spec.patients?.length ?? 0); i += batchSize) yield (spec.patients ?? []).slice(i, i + batchSize);
-            })()
-          : job.level === 'group' && job.groupId !== undefined
-            ? hooks.groupMembers(job.groupId, asOf)
+        job.level === 'group' && job.groupId !== undefined
+          ? // POST `patient` narrows a group export to those of its members (others are never exported).
+            subset !== undefined
+            ? (async function* () {
+                for await (const batch of hooks.groupMembers(job.groupId as string, asOf)) {
+                  const kept = batch.filter((id) => subset.has(id));
+                  if (kept.length > 0) yield kept;
+                }
+              })()
+            : hooks.groupMembers(job.groupId, asOf)
+          : subset !== undefined
+            ? (async function* () {
+                const ids = [...subset];
+                for (let i = 0; i < ids.length; i += batchSize) yield ids.slice(i, i + batchSize);
+              })()
             : allPatients(deps.store, access.Patient, batchSize);
       let done = 0;
       for await (const batch of members) {
@@ -122,6 +132,7 @@ export function exportRunner(deps: RunnerDeps) {
             const filter = access[type];
             if (filter) parts.push(filter);
             if (spec.since !== undefined) parts.push({ lu: { $gte: spec.since } });
+            if (spec.until !== undefined) parts.push({ lu: { $lte: spec.until } });
             const typeFilters = spec.typeFilters[type];
             if (typeFilters && typeFilters.length > 0) parts.push(typeFilters.length === 1 ? typeFilters[0] : { $or: typeFilters });
             const { records } = await deps.store.find({ filter: { $and: parts }, sort: [['_id', 1]], limit: Number.MAX_SAFE_INTEGER });

@@ -45,10 +45,29 @@ function exportKickoff(ctx: FhirContext, req: FhirRequest, target: { level: 'pat
   return ctx.bulk.kickoff(ctx, target, req);
 }
 
+/** An operation handler added by an API layer for this path, if any answers it. */
+async function addedOperation(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse | undefined> {
+  if (!ctx.operations || ctx.operations.length === 0) return undefined;
+  const [type, id, sub, vid] = req.path;
+  const instance = sub?.startsWith('$') && vid === undefined && id !== undefined;
+  const typeLevel = id?.startsWith('$') && sub === undefined;
+  if (!instance && !typeLevel) return undefined;
+  const name = (instance ? sub : id)?.slice(1);
+  for (const op of ctx.operations) {
+    if (op.type !== type || op.name !== name || op.level !== (instance ? 'instance' : 'type')) continue;
+    if (instance) assertValidId(id as string);
+    const out = await op.handle(ctx, req, instance ? id : undefined);
+    if (out) return out;
+  }
+  return undefined;
+}
+
 export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const [type, id, sub, vid, ...rest] = req.path;
   const m = req.method;
   if (rest.length > 0) throw notFound(`No route for ${req.path.join('/')}`);
+  const added = await addedOperation(ctx, req);
+  if (added) return added;
   if (type === undefined) {
     if (m === 'POST') return batchOrTransaction(ctx, req.body, dispatch);
     throw methodNotAllowed('The base URL takes POST (batch/transaction)', 'POST');

@@ -24,7 +24,7 @@ import type { BundleLink } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import type { FilterDocument, StoredRecord } from '../../store/port.js';
 import { badRequest, forbidden, gone, notFound } from '../outcome.js';
-import { pageUrl, recordJson, renderBundle, type BundleEntryText } from '../search/bundle.js';
+import { pageUrl, recordJsonFor, renderBundle, type BundleEntryText } from '../search/bundle.js';
 import { CARE_DATE_PARAM } from '../search/care-date.js';
 import { dateRange } from '../search/date-range.js';
 import { resolveIncludes } from '../search/include.js';
@@ -190,8 +190,8 @@ export async function patientEverything(ctx: FhirContext, id: string, query: Arr
   const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx.baseUrl, path, q.cursor ? [...q.used, ['_cursor', encodeCursor(q.cursor)]] : q.used) }];
   if (next) links.push({ relation: 'next', url: pageUrl(ctx.baseUrl, path, [...q.used, ['_cursor', encodeCursor(next)]]) });
   const entries: BundleEntryText[] = [
-    ...matches.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'match' as const } })),
-    ...referenced.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'include' as const } })),
+    ...matches.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJsonFor(ctx.access, r) ?? '{}', search: { mode: 'match' as const } })),
+    ...referenced.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJsonFor(ctx.access, r) ?? '{}', search: { mode: 'include' as const } })),
   ];
   const json = renderBundle({ id: randomUUID(), type: 'searchset', lastUpdated: ctx.clock().toISOString(), link: links }, entries);
   return { status: 200, json, headers: {}, compartments: compartmentsOf([...matches, ...referenced]) };

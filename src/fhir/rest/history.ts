@@ -11,7 +11,7 @@ import type { BundleLink } from '@medplum/fhirtypes';
 import type { StoredRecord } from '../../store/port.js';
 import { badRequest, forbidden, notFound } from '../outcome.js';
 import { dateRange } from '../search/date-range.js';
-import { pageUrl, recordJson, renderBundle } from '../search/bundle.js';
+import { pageUrl, recordJsonFor, renderBundle } from '../search/bundle.js';
 import { assertKnownType, assertValidId } from './resource-input.js';
 import { compartmentsOf, visibleTo } from './visibility.js';
 import type { Interaction } from '../access.js';
@@ -76,7 +76,7 @@ export async function history(ctx: FhirContext, type: string | undefined, id: st
     const isCreate = r.v === 1;
     return {
       fullUrl: `${ctx.baseUrl}/${r._id}`,
-      resource: recordJson(r),
+      resource: recordJsonFor(ctx.access, r),
       request: { method: r.del ? 'DELETE' : isCreate ? 'POST' : 'PUT', url: r.del || !isCreate ? r._id : r.type },
       response: { status: r.del ? '204' : isCreate ? '201' : '200', etag: `W/"${r.v}"`, lastModified: new Date(r.lu).toISOString() },
     };

@@ -11,7 +11,7 @@ import { resolveIncludes } from '../search/include.js';
 import type { Cursor, SearchIR, SortKey } from '../search/ir.js';
 import { parseSearch } from '../search/parse.js';
 import { translateSearch } from '../search/translate/index.js';
-import { pageUrl, recordJson, renderBundle, subsetResource, type BundleEntryText } from '../search/bundle.js';
+import { pageUrl, recordJsonFor, renderBundle, subsetResource, type BundleEntryText } from '../search/bundle.js';
 import { assertKnownType } from './resource-input.js';
 import { compartmentsOf } from './visibility.js';
 import type { FhirContext, FhirResponse } from './types.js';
@@ -104,9 +104,17 @@ export async function searchType(ctx: FhirContext, type: string, query: Array<[s
 
   const shape = (json: string): string =>
     ir.elements || ir.summary === 'data' ? subsetResource(json, ir.elements, ir.summary === 'data') : json;
+  // A type whose content lives partly outside the store (FhirContext.renderers) is rendered whole.
+  const render = ctx.renderers?.[type];
+  const rendered = render ? await Promise.all(records.map((r) => (r.del ? undefined : render(r)))) : [];
+  const matchJson = (r: StoredRecord, i: number): string | undefined => {
+    const own = rendered[i];
+    if (own === undefined) return recordJsonFor(ctx.access, r);
+    return ctx.access.present ? ctx.access.present(r.type, own) : own;
+  };
   const entries: BundleEntryText[] = [
-    ...records.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: shape(recordJson(r) ?? '{}'), search: { mode: 'match' as const } })),
-    ...included.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJson(r) ?? '{}', search: { mode: 'include' as const } })),
+    ...records.map((r, i) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: shape(matchJson(r, i) ?? '{}'), search: { mode: 'match' as const } })),
+    ...included.map((r) => ({ fullUrl: `${ctx.baseUrl}/${r._id}`, resource: recordJsonFor(ctx.access, r) ?? '{}', search: { mode: 'include' as const } })),
   ];
   if (ir.ignored.length > 0) {
     // Lenient handling: tell the client what was not applied (R4 search.html §3.1.1.2).

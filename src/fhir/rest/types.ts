@@ -62,11 +62,40 @@ export interface FhirContext {
   derivation?: Derivation;
   /** Bulk Data export kick-off (fhir/bulk/), when the server runs exports. */
   bulk?: BulkKickoff;
+  /** Operations an API layer adds (or takes over for some callers), tried before the built-in ones. */
+  operations?: readonly OperationHandler[];
+  /**
+   * Per type, how a current read renders a stored record whose content lives partly outside the FHIR
+   * store (e.g. a Group whose members are kept one document each); undefined = the stored JSON.
+   */
+  renderers?: Readonly<Record<string, (record: StoredRecord) => Promise<string | undefined>>>;
+}
+
+/** `[type]/$name` (type level) or `[type]/[id]/$name` (instance level). */
+export interface OperationHandler {
+  type: string;
+  /** Without the `$`. */
+  name: string;
+  level: 'type' | 'instance';
+  /** The response, or undefined to leave the request to the built-in handling (404 when there is none). */
+  handle(ctx: FhirContext, req: FhirRequest, id?: string): Promise<FhirResponse | undefined>;
 }
 
 /** Starts a Bulk Data export (fhir/bulk/bulk-export.ts): 202 with the status URL in Content-Location. */
 export interface BulkKickoff {
-  kickoff(ctx: FhirContext, target: { level: 'patient' } | { level: 'group'; id: string }, req: FhirRequest): Promise<FhirResponse>;
+  kickoff(ctx: FhirContext, target: { level: 'patient' } | { level: 'group'; id: string }, req: FhirRequest, grant?: ExportGrant): Promise<FhirResponse>;
+}
+
+/**
+ * What an API layer decided an export may contain, instead of the caller's Access: the export kind
+ * (selects the runner's hooks), and per exportable type the filter its records must pass (null =
+ * unrestricted). The API layer has already checked that the caller may export the target.
+ */
+export interface ExportGrant {
+  kind: string;
+  access: Record<string, FilterDocument | null>;
+  /** The kick-off path echoed in the manifest's `request` (default `Group/[id]/$export`). */
+  path?: string;
 }
 
 /** Derived resources (views kept in step with their sources; see derived-writes.ts). */

@@ -5,6 +5,7 @@
  */
 import type { Bundle, BundleLink, Resource } from '@medplum/fhirtypes';
 import type { StoredRecord } from '../../store/port.js';
+import type { Access } from '../access.js';
 
 export interface BundleEntryText {
   fullUrl?: string;
@@ -18,6 +19,12 @@ export interface BundleEntryText {
 export function recordJson(record: StoredRecord): string | undefined {
   if (record.del) return undefined;
   return record.json ?? (record.res ? JSON.stringify(record.res) : undefined);
+}
+
+/** A record's JSON as a caller sees it (Access.present, when the caller gets a reduced view). */
+export function recordJsonFor(access: Access, record: StoredRecord): string | undefined {
+  const json = recordJson(record);
+  return json !== undefined && access.present ? access.present(record.type, json) : json;
 }
 
 /** Apply _elements (R4 search.html §3.1.1.5.9) or _summary=data to one resource, marking it SUBSETTED. */

@@ -63,6 +63,7 @@ The rule is called the CMS Interoperability and Prior Authorization rule (CMS-00
 You can stop an app at any time.
 Using an app is your choice.
 Your Medicaid benefits stay the same if you do not use one.</p>
+<p>To learn how your doctors can get your information from us, and how to say no, read <a href="/provider-access">the Provider Access page</a>.</p>
 </section>
 
 <section aria-labelledby="connect">

@@ -186,21 +186,17 @@ describe('PID/SL grants narrow which members a provider user reaches', () => {
   });
 
   it('when a member is attributed to the organization as a whole (no service location), then the Primary User reaches them and a PID/SL-limited user does not', async () => {
-    const group: Group = {
-      resourceType: 'Group',
-      id: 'grp-test-org-level',
-      type: 'person',
-      actual: true,
-      characteristic: [{ code: { text: 'attributed-organization' }, valueReference: { reference: organization() }, exclude: false }],
-      member: [{ entity: { reference: `Patient/${notAttributed}` }, period: { start: '2020-01-01' }, extension: [{ url: 'http://hl7.org/fhir/us/davinci-atr/StructureDefinition/ext-attributedProvider', valueReference: { reference: organization() } }] }],
-    };
-    const put = await authed(srv).put('/fhir/Group/grp-test-org-level').set('Content-Type', 'application/fhir+json').send(group);
-    expect([200, 201]).toContain(put.status);
+    // Payer staff attribute the member to the organization itself (no clinician, so no PID/SL).
+    const list = `attr-${organization().replace('Organization/', '')}`;
+    const add = await authed(srv).post(`/admin/attribution/lists/${list}/members`).send({ patient: notAttributed, provider: organization(), start: '2020-01-01' });
+    expect(add.status, JSON.stringify(add.body)).toBe(201);
     try {
       expect((await openLaunch(await providerToken(), notAttributed)).status).toBe(201);
       expect((await openLaunch(await subordinate('org-level-site-user', demo.provider?.locations ?? []), notAttributed)).status).toBe(403);
     } finally {
-      expect((await authed(srv).delete('/fhir/Group/grp-test-org-level')).status).toBeLessThan(300);
+      expect((await authed(srv).delete(`/admin/attribution/lists/${list}/members/${notAttributed}`)).status).toBe(200);
     }
+    // Removed: the Primary User no longer reaches the member.
+    expect((await openLaunch(await providerToken(), notAttributed)).status).toBe(403);
   });
 });

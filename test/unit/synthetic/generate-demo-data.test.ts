@@ -95,9 +95,8 @@ describe('generateDemoData: identity and references', () => {
     expect(firstPatient).toBeGreaterThan(0);
     expect(data.slice(0, firstPatient).every((r) => DIRECTORY_TYPES.has(r.resourceType))).toBe(true);
     expect(data.slice(firstPatient).some((r) => DIRECTORY_TYPES.has(r.resourceType))).toBe(false);
-    const lastNonGroup = data.map((r) => r.resourceType).lastIndexOf('ClaimResponse');
-    const firstGroup = data.findIndex((r) => r.resourceType === 'Group');
-    expect(firstGroup).toBeGreaterThan(lastNonGroup);
+    // Attribution lists are the server's to build from this data (apis/provider-access), never generated.
+    expect(data.some((r) => r.resourceType === 'Group')).toBe(false);
   });
 
   it('when about 150 members are generated, then there are about 30 resources per member', () => {
@@ -266,21 +265,6 @@ describe('generateDemoData: providers, attribution and consents', () => {
       if (npi) expect(isValidNpi(npi)).toBe(true);
     }
     for (const l of ofType<Location>(data, 'Location')) expect(isValidPidSl(l.identifier?.[0]?.value ?? '')).toBe(true);
-  });
-
-  it('when attribution lists are built, then each Group names its organization by NPI and lists patients with periods', () => {
-    const orgNpi = new Map(ofType<Organization>(data, 'Organization').map((o) => [`Organization/${o.id}`, o.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value]));
-    const groups = ofType<Group>(data, 'Group');
-    expect(groups.length).toBeGreaterThan(0);
-    for (const g of groups) {
-      const attributed = g.characteristic?.[0]?.valueReference?.reference ?? '';
-      expect(g.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value).toBe(orgNpi.get(attributed));
-      expect(g.actual).toBe(true);
-      for (const m of g.member ?? []) {
-        expect(m.entity.reference).toMatch(/^Patient\//);
-        expect(m.period?.start).toBeTruthy();
-      }
-    }
   });
 
   it('when members choose, then there are Provider Access opt-outs (deny) and Payer-to-Payer opt-ins (permit)', () => {

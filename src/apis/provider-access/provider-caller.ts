@@ -1,0 +1,110 @@
+/**
+ * What a provider organization's backend client (SMART Backend Services, client role `provider`) may
+ * reach through the FHIR API, decided per request (CMS-0057-F Provider Access, 42 CFR 431.61):
+ *  - its own organization's attribution Groups (rosters and match results), read and search;
+ *  - one member's data per request, named by the path (`Patient/[id]`, `Patient/[id]/$everything`) or
+ *    by a single `patient` / `subject` / `beneficiary` / (Patient) `_id` search value, when the member
+ *    has a treatment relationship with the organization right now (treatment.ts): enrolled today,
+ *    attributed (through a PID/SL the client was granted, if it was limited), not opted out;
+ *    otherwise 403 with one message for every reason (which reason applies is the member's business);
+ *  - of that member, only the Provider Access data (provider-data.ts): no remittances or cost-sharing,
+ *    no drug prior authorizations, nothing before 2016-01-01; read-only;
+ *  - the shared directory types (organizations, practitioners, locations …), read-only.
+ */
+import type { Request } from 'express';
+import type { Access } from '../../fhir/access.js';
+import { forbidden } from '../../fhir/outcome.js';
+import type { FilterDocument } from '../../store/port.js';
+import { accessFor, type PolicyDeps } from '../../auth/access-policy.js';
+import type { ClientRecord } from '../../auth/records.js';
+import { parseScope, type ResourceScope } from '../../auth/scopes.js';
+import type { VerifiedToken } from '../../auth/verify-token.js';
+import type { AttributionStore } from './attribution-store.js';
+import { PATIENT_ID } from './member-status.js';
+import { providerDataFilter, presentForProvider, type ProviderData } from './provider-data.js';
+import { withTreatmentRelationship, type Requester, type TreatmentDeps } from './treatment.js';
+
+export interface ProviderCallerDeps extends TreatmentDeps {
+  policy: PolicyDeps;
+  clients: { get(id: string): Promise<ClientRecord | undefined> };
+  data: ProviderData;
+  clock: () => Date;
+  attribution: AttributionStore;
+}
+
+/** The requester a provider client stands for, or undefined when the client is not a provider backend. */
+export function requesterOf(client: ClientRecord | undefined): Requester | undefined {
+  if (!client || client.role !== 'provider' || !client.organization) return undefined;
+  return { organization: client.organization, ...(client.locations ? { locations: client.locations } : {}) };
+}
+
+const SEARCH_PATIENT_PARAMS = new Set(['patient', 'subject', 'beneficiary']);
+
+/** The one member a request is about, from its path or its search parameters; undefined = none named. */
+export function memberNamed(path: readonly string[], query: ReadonlyArray<[string, string]>): string | undefined {
+  const named = new Set<string>();
+  if (path[0] === 'Patient' && path[1] !== undefined && !path[1].startsWith('$') && !path[1].startsWith('_')) named.add(path[1]);
+  for (const [key, raw] of query) {
+    const name = key.split(':')[0];
+    if (!SEARCH_PATIENT_PARAMS.has(name) && !(path[0] === 'Patient' && name === '_id')) continue;
+    for (const v of raw.split(',')) {
+      const id = /^(?:.*\/)?(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v.trim())?.[1];
+      named.add(id ?? '\u0000invalid');
+    }
+  }
+  if (named.size > 1) throw forbidden('Provider Access answers about one member per request: name a single patient');
+  const [id] = named;
+  if (id !== undefined && !PATIENT_ID.test(id)) throw forbidden('Provider Access: not a member id');
+  return id;
+}
+
+/** Read-only: SMART letters r and s. */
+const READ_ONLY = (s: ResourceScope): boolean => [...s.letters].every((l) => l === 'r' || l === 's');
+
+/** An Access narrowed to the types Provider Access releases, with their filters and the provider's view of claims. */
+function narrowed(base: Access, data: ProviderData, groups: readonly string[]): Access {
+  const groupFilter: FilterDocument = { _id: { $in: groups.map((g) => `Group/${g}`) } };
+  return {
+    principal: base.principal,
+    ...(base.client !== undefined ? { client: base.client } : {}),
+    allows(type, interaction) {
+      if (type === 'Group') return (interaction === 'read' || interaction === 'search' || interaction === 'vread') && groups.length > 0;
+      if (data.member.has(type)) return base.allows(type, interaction);
+      return data.directory.has(type) && base.allows(type, interaction);
+    },
+    filterFor(type, interaction) {
+      if (type === 'Group') return groupFilter;
+      const own = base.filterFor(type, interaction);
+      const extra = data.member.has(type) ? providerDataFilter(data, type) : undefined;
+      if (own && extra) return { $and: [own, extra] };
+      return own ?? extra;
+    },
+    present: presentForProvider,
+  };
+}
+
+export function providerCaller(deps: ProviderCallerDeps) {
+  /** The Access of a provider backend's request, or undefined when the token is not a provider backend's. */
+  return async (token: VerifiedToken, req: Pick<Request, 'path' | 'originalUrl'>): Promise<Access | undefined> => {
+    const client = await deps.clients.get(token.clientId);
+    const who = requesterOf(client);
+    if (!who) return undefined;
+    const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && READ_ONLY(s));
+    const principal = `client:${token.subject}@${token.clientId}`;
+    const groups = (await deps.attribution.listsOf(who.organization)).map((l) => l._id);
+    const path = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const q = req.originalUrl.indexOf('?');
+    const query = q === -1 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1))];
+    const member = memberNamed(path, query);
+    if (member === undefined) {
+      return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'none' } }, deps.policy), deps.data, groups);
+    }
+    const ok = await withTreatmentRelationship(deps, who, [member], deps.clock());
+    if (!ok.has(member)) {
+      throw forbidden('No current treatment relationship with this member on record for your organization (attribution, enrollment and the member\'s choice are checked at each request)');
+    }
+    return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'patient', id: member } }, deps.policy), deps.data, groups);
+  };
+}
+
+export type ProviderCaller = ReturnType<typeof providerCaller>;
