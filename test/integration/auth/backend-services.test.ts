@@ -70,7 +70,7 @@ beforeAll(async () => {
   const es = await keyPair('ES384', 'provider-es384');
   servedJwks = { keys: [es.jwk] };
   providerBackend = {
-    clientId: await registerBackend({ name: 'Clinic backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: jwksUrl }),
+    clientId: await registerBackend({ name: 'Clinic backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: jwksUrl, organization: 'Organization/org-grp-prim-01' }),
     key: es.privateKey,
     alg: 'ES384',
     kid: 'provider-es384',
@@ -182,7 +182,7 @@ describe('client_credentials with a signed assertion', () => {
   it("when the client's JWKS URL does not serve the key that signed the assertion, then invalid_client", async () => {
     const rotated = await keyPair('ES384', 'rotated');
     const other: Backend = {
-      clientId: await registerBackend({ name: 'Rotating backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: `${jwksUrl}?client=rotating` }),
+      clientId: await registerBackend({ name: 'Rotating backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: `${jwksUrl}?client=rotating`, organization: 'Organization/org-grp-prim-01' }),
       key: rotated.privateKey,
       alg: 'ES384',
       kid: 'rotated',
