@@ -118,6 +118,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       now: new Date(),
       basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
       security: capabilitySecurity(issuerFor(baseUrl)),
+      ...(providerAccess ? { operations: providerAccess.capability } : {}),
     }));
 
   const index = await ensureCurrentIndex(

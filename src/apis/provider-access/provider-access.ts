@@ -192,6 +192,21 @@ export function providerAccessApi(o: ProviderAccessOptions) {
 
   const matchOperation = memberMatchOperation({ ...treatmentDeps, policy: o.policy, clients: o.clients, payer: o.payer, claimsMonths: o.claimsMonths, clock: o.clock, newId: o.newId, publish });
   const api = {
+    /** What the CapabilityStatement declares for this API. */
+    capability: {
+      Group: [
+        {
+          name: 'davinci-data-export',
+          definition: 'http://hl7.org/fhir/us/davinci-atr/OperationDefinition/davinci-data-export',
+          documentation: `Da Vinci PDex Provider Access export of an attribution or matched Group; exportType ${EXPORT_TYPES.join(' | ')} (provider-delta needs _since).`,
+        },
+        {
+          name: 'provider-member-match',
+          definition: 'http://hl7.org/fhir/us/davinci-pdex/OperationDefinition/ProviderMemberMatch',
+          documentation: 'PDex 2.2 Provider Access v2: MemberBundle parameters in; MatchedMembers, NonMatchedMembers and ConsentConstrainedMembers Groups out (synchronous, up to 1,000 members).',
+        },
+      ],
+    },
     store: o.store,
     hasClaimsFrom: (patient: string, organization: string) => claimsHistory(o, patient, organization),
     attribution,

@@ -22,6 +22,8 @@ export interface CapabilityInputs {
   basePath: string;
   /** rest.security: the SMART service and oauth-uris extension, from the auth layer. */
   security?: CapabilityStatementRestSecurity;
+  /** Operations the CMS APIs add, by resource type. */
+  operations?: Readonly<Record<string, NonNullable<CapabilityStatementRestResource['operation']>>>;
 }
 
 const TYPE_INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
@@ -45,6 +47,18 @@ const OPERATIONS: Readonly<Record<string, CapabilityStatementRestResource['opera
       name: 'everything',
       definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything',
       documentation: 'The patient, their compartment and the directory resources it references; _since, _type, start, end (dates of care), _count; paged by next links.',
+    },
+    {
+      name: 'export',
+      definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export',
+      documentation: 'Bulk Data 2.0 (Prefer: respond-async): _type, _since, _until, _typeFilter, POST patient; NDJSON files for the client that asked.',
+    },
+  ],
+  Group: [
+    {
+      name: 'export',
+      definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export',
+      documentation: "Bulk Data 2.0 (Prefer: respond-async) of a Group's members: _type, _since, _until, _typeFilter, POST patient.",
     },
   ],
 };
@@ -72,7 +86,7 @@ export function buildCapabilityStatement(inputs: CapabilityInputs): CapabilitySt
       searchInclude: refParams.length > 0 ? [...refParams, `${type}:*`] : undefined,
       // Any reference parameter works in _revinclude; US Core names Provenance:target for its resources.
       searchRevInclude: type !== 'Provenance' && provenanceTarget ? ['Provenance:target'] : undefined,
-      ...(OPERATIONS[type] ? { operation: OPERATIONS[type] } : {}),
+      ...(OPERATIONS[type] || inputs.operations?.[type] ? { operation: [...(OPERATIONS[type] ?? []), ...(inputs.operations?.[type] ?? [])] } : {}),
       searchParam: params.map((p) => ({ name: p.code, definition: p.url || undefined, type: p.type as 'string' })),
     } as CapabilityStatementRestResource;
   });

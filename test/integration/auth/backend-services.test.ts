@@ -70,7 +70,7 @@ beforeAll(async () => {
   const es = await keyPair('ES384', 'provider-es384');
   servedJwks = { keys: [es.jwk] };
   providerBackend = {
-    clientId: await registerBackend({ name: 'Clinic backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: jwksUrl, organization: 'Organization/org-grp-prim-01' }),
+    clientId: await registerBackend({ name: 'Clinic backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: jwksUrl, organization: 'Organization/org-without-attribution' }),
     key: es.privateKey,
     alg: 'ES384',
     kid: 'provider-es384',
@@ -158,7 +158,7 @@ describe('client_credentials with a signed assertion', () => {
     expect(jwksHits).toBeGreaterThan(hitsBefore);
   });
 
-  it('when the provider backend reads with its token, then it reaches the shared reference data and no member data', async () => {
+  it('when a provider backend with no attributed members reads with its token, then it reaches the shared reference data and no member data', async () => {
     const token = String((await tokenFor(providerBackend, 'system/*.rs')).body.access_token);
     for (const path of ['/fhir/Organization?_summary=count', '/fhir/Practitioner?_summary=count', '/fhir/Location?_summary=count']) {
       const mine = await total(path, token);
@@ -182,7 +182,7 @@ describe('client_credentials with a signed assertion', () => {
   it("when the client's JWKS URL does not serve the key that signed the assertion, then invalid_client", async () => {
     const rotated = await keyPair('ES384', 'rotated');
     const other: Backend = {
-      clientId: await registerBackend({ name: 'Rotating backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: `${jwksUrl}?client=rotating`, organization: 'Organization/org-grp-prim-01' }),
+      clientId: await registerBackend({ name: 'Rotating backend', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwksUri: `${jwksUrl}?client=rotating`, organization: 'Organization/org-without-attribution' }),
       key: rotated.privateKey,
       alg: 'ES384',
       kid: 'rotated',

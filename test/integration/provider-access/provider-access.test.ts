@@ -353,3 +353,12 @@ describe('Group/$provider-member-match', () => {
     expect((await authed(srv).post('/fhir/Group/$provider-member-match').set('Content-Type', 'application/fhir+json').send('{"resourceType":"Parameters"}')).status).toBe(403);
   });
 });
+
+describe('CapabilityStatement', () => {
+  it('when /metadata is read, then Group declares $export, $davinci-data-export and $provider-member-match, and Patient $export', async () => {
+    const cs = (await authed(srv).get('/fhir/metadata')).body as { rest: Array<{ resource: Array<{ type: string; operation?: Array<{ name: string; definition: string }> }> }> };
+    const ops = (type: string) => (cs.rest[0].resource.find((r) => r.type === type)?.operation ?? []).map((o) => o.name).sort();
+    expect(ops('Group')).toEqual(['davinci-data-export', 'export', 'provider-member-match']);
+    expect(ops('Patient')).toEqual(['everything', 'export']);
+  });
+});
