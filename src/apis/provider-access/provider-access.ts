@@ -30,7 +30,7 @@ import { choiceOf, optedOut, providerAccessConsents } from './member-status.js';
 import { providerCaller } from './provider-caller.js';
 import { providerData, providerDataFilter, providerExportLine } from './provider-data.js';
 import { requesterOf } from './provider-caller.js';
-import { dayOf, withTreatmentRelationship } from './treatment.js';
+import { dayOf, isAttributedTo, withTreatmentRelationship } from './treatment.js';
 import { claimsHistory, memberMatchOperation } from './member-match.js';
 import type { Express } from 'express';
 
@@ -221,8 +221,7 @@ export function providerAccessApi(o: ProviderAccessOptions) {
     system,
     /** Rebuilds the rosters from PCC/PCP assignment and claims. */
     rebuild: (by = 'system'): Promise<BuildReport> => rebuildAttribution({ store: o.store, attribution, publish }, { now: o.clock(), claimsMonths: o.claimsMonths, by }),
-    isAttributed: (patient: string, who: { organization: string; locations?: readonly string[] }) =>
-      import('./treatment.js').then((t) => t.isAttributedTo(treatmentDeps, patient, who, o.clock())),
+    isAttributed: (patient: string, who: { organization: string; locations?: readonly string[] }) => isAttributedTo(treatmentDeps, patient, who, o.clock()),
     /** The caller's access is a provider backend's? */
     isProvider: async (access: Access) => requesterOf(access.client ? await o.clients.get(access.client) : undefined) !== undefined,
   };

@@ -25,14 +25,22 @@ export interface TreatmentDeps {
 export const dayOf = (at: Date | number): string => new Date(at).toISOString().slice(0, 10);
 
 /** Of a member's entries, those in force on `day` for the requester (through a granted PID/SL when limited). */
-async function entriesFor(deps: TreatmentDeps, who: Requester, entries: readonly AttributionMember[], day: string): Promise<AttributionMember[]> {
+async function entriesFor(
+  deps: TreatmentDeps,
+  who: Requester,
+  entries: readonly AttributionMember[],
+  day: string,
+  locationsOf: Map<string, Promise<string[]>> = new Map(),
+): Promise<AttributionMember[]> {
   const mine = entries.filter((e) => e.organization === who.organization && activeOn(e, day));
   if (who.locations === undefined) return mine;
   const granted = new Set(who.locations);
   const out: AttributionMember[] = [];
   for (const e of mine) {
     if (e.provider === undefined) continue;
-    const pidSls = await serviceLocationsOf(deps.store, e.provider, who.organization);
+    let found = locationsOf.get(e.provider);
+    if (!found) locationsOf.set(e.provider, (found = serviceLocationsOf(deps.store, e.provider, who.organization)));
+    const pidSls = await found;
     if (pidSls.some((p) => granted.has(p))) out.push(e);
   }
   return out;
@@ -58,10 +66,21 @@ export async function withTreatmentRelationship(
   const day = dayOf(now);
   const valid = [...new Set(patients.filter((p) => PATIENT_ID.test(p)))];
   const attributed: string[] = [];
+  // One batch resolves each attributed provider's PID/SLs once.
+  const locationsOf = new Map<string, Promise<string[]>>();
+  const byPatient = new Map<string, AttributionMember[]>();
+  const unlisted = valid.filter((p) => !entriesOnList?.has(p));
+  if (unlisted.length > 0) {
+    for (const e of await deps.attribution.members.find({ patient: { $in: unlisted } }, { sort: [['_id', 1]], limit: Number.MAX_SAFE_INTEGER })) {
+      const list = byPatient.get(e.patient);
+      if (list) list.push(e);
+      else byPatient.set(e.patient, [e]);
+    }
+  }
   for (const p of valid) {
     const listed = entriesOnList?.get(p);
-    const entries = listed ? [listed] : await deps.attribution.entriesOf(p);
-    if ((await entriesFor(deps, who, entries, day)).length > 0) attributed.push(p);
+    const entries = listed ? [listed] : (byPatient.get(p) ?? []);
+    if ((await entriesFor(deps, who, entries, day, locationsOf)).length > 0) attributed.push(p);
   }
   const enrolled = await enrolledOn(deps.store, attributed, day);
   const out = await optedOut(deps.store, [...enrolled], day);
