@@ -8,7 +8,7 @@
  *  - the per-request Access of provider backends (provider-caller.ts);
  *  - members' Provider Access choices (opt-out and back in) as PDex Consents.
  */
-import type { Consent, Group } from '@medplum/fhirtypes';
+import type { AuditEvent, Consent, Group } from '@medplum/fhirtypes';
 import type { Access } from '../../fhir/access.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { ExportHooks } from '../../fhir/bulk/export-runner.js';
@@ -21,6 +21,7 @@ import type { DocumentStore } from '../../store/document-port.js';
 import type { FilterDocument, ResourceStore, StoredRecord } from '../../store/port.js';
 import { careDateFloorFilter, type PolicyDeps } from '../../auth/access-policy.js';
 import type { ClientRecord } from '../../auth/records.js';
+import { issuerFor } from '../../auth/auth-deps.js';
 import { CODE_SYSTEM } from '../../domain/systems.js';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
 import { rebuildAttribution, type BuildReport } from './attribution-builder.js';
@@ -103,6 +104,26 @@ export function providerAccessApi(o: ProviderAccessOptions) {
       return withTreatmentRelationship(treatmentDeps, who, patients, o.clock());
     },
     transform: (_job, record, json) => providerExportLine(record.type, json),
+    /** One AuditEvent per batch: these members' data was exported for this provider client (purpose: treatment). */
+    async written(job, patients) {
+      const event: AuditEvent = {
+        resourceType: 'AuditEvent',
+        type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+        subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: 'operation' }],
+        action: 'E',
+        recorded: o.clock().toISOString(),
+        outcome: '0',
+        outcomeDesc: `Provider Access bulk export ${job._id}`,
+        purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT', display: 'treatment' }] }],
+        agent: [{ who: { identifier: { system: `${issuerFor(o.engine.baseUrl)}/clients`, value: job.client } }, requestor: true }],
+        source: { observer: { display: 'provider-access export' } },
+        entity: [
+          ...patients.map((p) => ({ what: { reference: `Patient/${p}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' } })),
+          ...(job.groupId ? [{ what: { reference: `Group/${job.groupId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' } }] : []),
+        ],
+      };
+      await system({ method: 'POST', path: ['AuditEvent'], body: event });
+    },
   };
 
   /**

@@ -22,6 +22,8 @@ export interface ExportHooks {
   eligible?(job: ExportJob, patientIds: string[]): Promise<Set<string>>;
   /** The NDJSON line of a resource, possibly reduced (e.g. without cost-sharing), or undefined to leave it out. */
   transform?(job: ExportJob, record: StoredRecord, json: string): string | undefined;
+  /** Called after a batch of members' data was written to the job's files (e.g. to record the disclosure). */
+  written?(job: ExportJob, patientIds: string[]): Promise<void>;
 }
 
 export interface RunnerDeps {
@@ -156,6 +158,7 @@ export function exportRunner(deps: RunnerDeps) {
             }
           }
         }
+        if (ids.length > 0 && hooks.written) await hooks.written(job, ids);
         done += batch.length;
       }
       const output: ExportOutput[] = [];

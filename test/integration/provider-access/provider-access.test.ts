@@ -197,6 +197,13 @@ describe('Group/[id]/$export by a provider backend', () => {
       const staffEob = (await authed(srv).get(`/fhir/ExplanationOfBenefit/${eobs.find((e) => e.use === 'claim')?.id}`)).body as ExplanationOfBenefit;
       expect(financial(staffEob).length).toBeGreaterThan(0);
       for (const [type, list] of files) for (const r of list) expect(JSON.stringify(r), type).not.toContain(`Patient/${optedOut}"`);
+      // The disclosure is recorded: an AuditEvent names the exported members and the client.
+      const jobId = (ok.location as string).split('/').pop() as string;
+      const [exported] = [...expected];
+      const audit = (await staffSearch<Resource & { outcomeDesc?: string; agent?: Array<{ who?: { identifier?: { value?: string } } }> }>(`AuditEvent?entity=Patient/${exported}`)).filter((e) => e.outcomeDesc?.includes(jobId));
+      expect(audit.length).toBe(1);
+      expect(audit[0].agent?.[0]?.who?.identifier?.value).toBe(clinic.clientId);
+      expect((await staffSearch<Resource & { outcomeDesc?: string }>(`AuditEvent?entity=Patient/${optedOut}`)).some((e) => e.outcomeDesc?.includes(jobId))).toBe(false);
     } finally {
       await authed(srv).put(`/admin/members/${optedOut}/provider-access`).send({ choice: 'in' });
     }
