@@ -9,7 +9,9 @@
  * 4. Ceilings: for each scenario, a bare express 5 app and a bare node:http server, each in its own
  *    child process like the FHIR server, answer with the exact bytes of a recorded FHIR response under
  *    the same load. Throughput is judged as a ratio to them, because the 2-core host is shared and noisy.
- * 5. Prints the table and writes bench-results/latest.json. --profile records a CPU profile of the
+ * 5. Provider Access export (export-throughput.ts): a provider's Group/$export of about 1,000 members on
+ *    the same server, kick-off to complete, beside writing the same NDJSON with fs streams.
+ * 6. Prints the table and writes bench-results/latest.json. --profile records a CPU profile of the
  *    server during each scenario's measured run and of the reload (bench-results/profiles/*.cpuprofile,
  *    open in Chrome DevTools or speedscope) and prints the hottest files and functions.
  */
@@ -27,6 +29,7 @@ import { formatSummary, summarizeProfile, type CpuProfile, type ProfileSummary }
 import type { ReloadReport } from './bench/time-reload.js';
 import type { ServerReady } from './bench/serve-fhir.js';
 import type { CeilingKind, RecordedResponse } from './bench/serve-ceiling.js';
+import { formatExportThroughput, measureExportThroughput, type ExportThroughputReport } from './bench/export-throughput.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
@@ -48,6 +51,7 @@ const USAGE = `Usage: npm run bench -- [options]
                     median of each (default 1; 3 steadies the ratios on a noisy host)
   --node-flags=F    extra Node flags (space-separated) for the server and reload processes, e.g.
                     --node-flags=--max-semi-space-size=64 (to try a runtime setting first)
+  --export-runs N   Provider Access export runs (default 3; 0 skips the export section)
   --reseed          seed the cached data folder again
   --keep-data       reuse the cached folder even if the generator/index/store code changed since
   --profile         CPU-profile the server per scenario and the reload (bench-results/profiles/) and
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
       sample: { type: 'string' },
       rounds: { type: 'string' },
       'node-flags': { type: 'string' },
+      'export-runs': { type: 'string' },
       reseed: { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
   const connections = intArg('connections', values.connections, 16, 1, 10_000);
   const sample = intArg('sample', values.sample, 2000, 1, 1_000_000);
   const rounds = intArg('rounds', values.rounds, 1, 1, 100);
+  const exportRuns = intArg('export-runs', values['export-runs'], 3, 0, 100);
   const serverFlags = [...HEAP, ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? [])];
   const only = values.scenarios?.split(',').map((s) => s.trim());
   const unknown = only?.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s)) ?? [];
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
   log('starting the FHIR server');
   const server = await startChild<ServerReady>(join(BENCH, 'serve-fhir.ts'), { args: [dataDir], nodeFlags: serverFlags, cwd: ROOT });
   const outcomes: ScenarioOutcome[] = [];
+  let exportThroughput: ExportThroughputReport | undefined;
   try {
     for (const scenario of scenarios) {
       const recorded = await recordResponse(server.ready.url, server.ready.authorization, scenario);
@@ -212,12 +219,13 @@ async function main(): Promise<void> {
       log(`${scenario.name}: ${Math.round(fhir.requestsPerSec)} req/s (${outcome.ratioToExpress.toFixed(2)} × express), p99 ${fhir.p99Ms} ms: ${outcome.verdict}`);
       outcomes.push(outcome);
     }
+    if (exportRuns > 0) exportThroughput = await measureExportThroughput({ url: server.ready.url, authorization: server.ready.authorization, dataDir, runs: exportRuns, log });
   } finally {
     await server.stop();
   }
 
   const cpuList = cpus();
-  const report: BenchReport = {
+  const report: BenchReport & { exportThroughput?: ExportThroughputReport } = {
     startedAt,
     machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', node: process.versions.node, platform: process.platform, loadAvg: loadavg() },
     options: { members, seed, connections, durationSec, warmupSec, rounds, nodeFlags: serverFlags, dataDir },
@@ -233,8 +241,10 @@ async function main(): Promise<void> {
     server: { startMs: Math.round(server.ready.startMs) },
     scenarios: outcomes,
     ...(values.profile ? { profiles } : {}),
+    ...(exportThroughput ? { exportThroughput } : {}),
   };
   process.stdout.write(formatReport(report));
+  if (exportThroughput) process.stdout.write(formatExportThroughput(exportThroughput));
   for (const [name, summary] of Object.entries(profiles)) process.stdout.write(`${formatSummary(name, summary)}\n\n`);
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   log(`results written to ${join(RESULTS, 'latest.json')}`);

@@ -159,6 +159,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let runner: ExportRunner | undefined;
   const bulk = bulkExport({
     docs,
+    store,
     files: files.files,
     runner: { kick: () => runner?.kick() },
     clock,

@@ -10,7 +10,7 @@ import { Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { BulkFiles } from '../../store/bulk-file-port.js';
 import type { DocumentStore } from '../../store/document-port.js';
-import type { FilterDocument } from '../../store/port.js';
+import type { FilterDocument, ResourceStore } from '../../store/port.js';
 import type { Access } from '../access.js';
 import { badRequest, forbidden, notFound, outcome } from '../outcome.js';
 import type { BulkKickoff, FhirResponse } from '../rest/types.js';
@@ -31,6 +31,8 @@ export interface BulkExportDeps {
   kindFor(access: Access, level: ExportJob['level']): string;
   /** Patients of a finished job whose data must no longer be handed out (e.g. opted out since). */
   withheld?(job: ExportJob): Promise<string[]>;
+  /** Where the withheld patients' compartments are looked up (their records' `Type/id`). */
+  store: Pick<ResourceStore, 'find'>;
 }
 
 const JOB_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -43,6 +45,13 @@ export function bulkExport(deps: BulkExportDeps) {
     const job = JOB_ID.test(jobId) ? await jobs.get(jobId) : undefined;
     if (!job || job.status === 'cancelled' || job.client !== access.client) throw notFound('No such export job (it may have expired or been cancelled)');
     return job;
+  }
+
+  /** `Type/id` of the `type` records now in these patients' compartments. */
+  async function compartmentKeys(type: string, patients: readonly string[]): Promise<Set<string>> {
+    const filter = { $and: [{ type }, { cmp: { $in: patients.map((id) => `Patient/${id}`) } }] };
+    const { records } = await deps.store.find({ filter, sort: [['_id', 1]], limit: Number.MAX_SAFE_INTEGER });
+    return new Set(records.map((r) => r._id));
   }
 
   const kickoff: BulkKickoff['kickoff'] = async (ctx, target, req, grant) => {
@@ -139,7 +148,8 @@ export function bulkExport(deps: BulkExportDeps) {
       if (!file) throw notFound('No such file (it may have expired)');
       const withheld = (await deps.withheld?.(job)) ?? [];
       if (withheld.length === 0) return { ...file, job, withheld };
-      return { stream: file.stream.pipe(withoutPatients(withheld)), job, withheld };
+      const type = job.output.find((o) => o.file === name)?.type as string;
+      return { stream: file.stream.pipe(withoutPatients(withheld, await compartmentKeys(type, withheld))), job, withheld };
     },
   };
 }
@@ -147,20 +157,29 @@ export function bulkExport(deps: BulkExportDeps) {
 export type BulkExport = ReturnType<typeof bulkExport>;
 
 /**
- * Drops NDJSON lines that belong to any of these patients: their Patient resource, and any resource
- * that references them (`"Patient/<id>"` anywhere in the line). Conservative on purpose: a resource
- * shared with another member is withheld too.
+ * Drops NDJSON lines that belong to any of these patients: every record of their patient compartment
+ * (`Type/id` in `records`, as the store has it now: their Patient, what names them, and what is in
+ * their compartment through other resources, such as a Provenance targeting their Observation), and
+ * any line that references them (`"Patient/<id>"` anywhere in it). Conservative on purpose: a
+ * resource shared with another member is withheld too.
  */
-export function withoutPatients(patients: readonly string[]): Transform {
+export function withoutPatients(patients: readonly string[], records: ReadonlySet<string> = new Set()): Transform {
   const refs = patients.map((id) => `"Patient/${id}"`);
   const ids = new Set(patients);
+  const keyOf = (line: string): string | undefined => {
+    try {
+      const r = JSON.parse(line) as { resourceType?: unknown; id?: unknown };
+      return typeof r.resourceType === 'string' && typeof r.id === 'string' ? `${r.resourceType}/${r.id}` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const keep = (line: string): boolean => {
     if (refs.some((r) => line.includes(r))) return false;
-    if (line.includes('"resourceType":"Patient"')) {
-      const id = /"id":"([A-Za-z0-9\-.]{1,64})"/.exec(line)?.[1];
-      if (id !== undefined && ids.has(id)) return false;
-    }
-    return true;
+    const key = keyOf(line);
+    if (key === undefined) return true;
+    if (records.has(key)) return false;
+    return !(key.startsWith('Patient/') && ids.has(key.slice('Patient/'.length)));
   };
   let rest = '';
   const decoder = new StringDecoder('utf8');
