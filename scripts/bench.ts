@@ -219,7 +219,12 @@ async function main(): Promise<void> {
       log(`${scenario.name}: ${Math.round(fhir.requestsPerSec)} req/s (${outcome.ratioToExpress.toFixed(2)} × express), p99 ${fhir.p99Ms} ms: ${outcome.verdict}`);
       outcomes.push(outcome);
     }
-    if (exportRuns > 0) exportThroughput = await measureExportThroughput({ url: server.ready.url, authorization: server.ready.authorization, dataDir, runs: exportRuns, log });
+    if (exportRuns > 0) {
+      const file = join(profileDir, 'export.cpuprofile');
+      const profile = values.profile ? { start: () => server.ask({ cmd: 'profile-start' }), stop: () => server.ask({ cmd: 'profile-stop', file }) } : undefined;
+      exportThroughput = await measureExportThroughput({ url: server.ready.url, authorization: server.ready.authorization, dataDir, runs: exportRuns, log, ...(profile ? { profile } : {}) });
+      if (profile) summarize('export', file);
+    }
   } finally {
     await server.stop();
   }

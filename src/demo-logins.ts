@@ -1,13 +1,16 @@
 /**
  * Demo sign-ins for the synthetic data, created on the first start that generated it: five member
  * logins (member ID + date of birth + one generated password), a provider organization's Primary User,
- * a payer staff user, a ready public patient app and a provider-facing EHR-launch app. The password is
- * random per data folder and kept in `<DATA_DIR>/demo-logins.json` (mode 0600) so later starts can
- * print it again. Nothing here runs on a server without demo data.
+ * a payer staff user, a ready public patient app, a provider-facing EHR-launch app, and a SMART Backend
+ * Services client of that provider organization (Provider Access bulk export) whose ES384 private key
+ * is generated here into `<DATA_DIR>/demo-provider-backend.json` (mode 0600; `npm run token` signs
+ * with it). The password is random per data folder and kept in `<DATA_DIR>/demo-logins.json` (mode
+ * 0600) so later starts can print it again. Nothing here runs on a server without demo data.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Group, Location, Patient } from '@medplum/fhirtypes';
+import { exportJWK, generateKeyPair } from 'jose';
 import type { ResourceStore } from './store/port.js';
 import type { AuthDeps } from './auth/auth-deps.js';
 import { PATIENT_APP_CEILING } from './auth/dynamic-registration.js';
@@ -23,9 +26,20 @@ export interface DemoLogins {
   staff: { login: string };
   patientApp: { client_id: string; redirect_uri: string; scope: string };
   providerApp: { client_id: string; redirect_uri: string; scope: string };
+  /** The provider organization's backend client and where its private key is. */
+  providerBackend?: { client_id: string; keyFile: string; scope: string };
+}
+
+/** What `<DATA_DIR>/demo-provider-backend.json` holds: enough to sign a client assertion. */
+export interface BackendKeyFile {
+  client_id: string;
+  scope: string;
+  /** The private key (JWK, with kid and alg). */
+  key: Record<string, unknown> & { kid: string; alg: string };
 }
 
 const fileOf = (dataDir: string): string => join(dataDir, 'demo-logins.json');
+export const BACKEND_KEY_FILE = 'demo-provider-backend.json';
 
 export function readDemoLogins(dataDir: string): DemoLogins | undefined {
   const path = fileOf(dataDir);
@@ -63,6 +77,7 @@ export async function createDemoLogins(auth: AuthDeps, store: ResourceStore, dat
   const patientApp = await auth.clients.register({ name: 'Demo patient app', role: 'app', authMethod: 'none', redirectUris: [DEMO_REDIRECT_URI], scopes: PATIENT_APP_CEILING }, 'demo-patient-app');
   const providerScopes = ['launch', 'openid', 'fhirUser', 'patient/*.rs', 'user/Organization.rs', 'user/Practitioner.rs', 'user/Location.rs', 'online_access'];
   const providerApp = await auth.clients.register({ name: 'Demo provider app', role: 'app', authMethod: 'none', redirectUris: [DEMO_REDIRECT_URI], scopes: providerScopes }, 'demo-provider-app');
+  const providerBackend = org ? await createProviderBackend(auth, org.organization, dataDir) : undefined;
   const logins: DemoLogins = {
     password,
     members,
@@ -70,7 +85,30 @@ export async function createDemoLogins(auth: AuthDeps, store: ResourceStore, dat
     staff: { login: 'demo-staff' },
     patientApp: { client_id: patientApp.client._id, redirect_uri: DEMO_REDIRECT_URI, scope: patientScope },
     providerApp: { client_id: providerApp.client._id, redirect_uri: DEMO_REDIRECT_URI, scope: providerScopes.join(' ') },
+    ...(providerBackend ? { providerBackend } : {}),
   };
   writeFileSync(fileOf(dataDir), JSON.stringify(logins, null, 2), { mode: 0o600 });
   return logins;
+}
+
+/** A provider backend (private_key_jwt, ES384) of the demo organization; the private key goes to the data folder only. */
+async function createProviderBackend(auth: AuthDeps, organization: string, dataDir: string): Promise<NonNullable<DemoLogins['providerBackend']>> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const kid = `demo-${randomToken(6)}`;
+  const scope = 'system/*.rs';
+  const { client } = await auth.clients.register(
+    {
+      name: 'Demo provider backend (Provider Access)',
+      role: 'provider',
+      authMethod: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kty: 'EC', kid, alg: 'ES384', use: 'sig' }] },
+      scopes: [scope],
+      organization,
+    },
+    'demo-provider-backend',
+  );
+  const keyFile = join(dataDir, BACKEND_KEY_FILE);
+  const content: BackendKeyFile = { client_id: client._id, scope, key: { ...(await exportJWK(privateKey)), kid, alg: 'ES384' } };
+  writeFileSync(keyFile, JSON.stringify(content, null, 2), { mode: 0o600 });
+  return { client_id: client._id, keyFile, scope };
 }

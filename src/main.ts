@@ -28,6 +28,12 @@ function demoLines(demo: DemoLogins | undefined, issuer: string, fhirBase: strin
     ...(demo.provider ? [`  Demo provider user: ${demo.provider.login} (Primary User of ${demo.provider.organization})`] : []),
     `  Demo payer staff:   ${demo.staff.login}`,
     `  Demo patient app:   client_id ${demo.patientApp.client_id}, redirect ${demo.patientApp.redirect_uri}, public (PKCE)`,
+    ...(demo.providerBackend
+      ? [
+          `  Demo provider backend: client_id ${demo.providerBackend.client_id} (Provider Access, SMART Backend Services), private key ${demo.providerBackend.keyFile}`,
+          `                      token: TOKEN=$(npm run -s token); then curl -H "Authorization: Bearer $TOKEN" ${fhirBase}/Group`,
+        ]
+      : []),
     `  Try a launch:       ${authorize.toString()}`,
     '                      (code_verifier dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk; the code arrives on the redirect URL)',
     `  Member account:     ${issuer}/account`,

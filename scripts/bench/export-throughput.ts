@@ -32,6 +32,8 @@ export interface ExportThroughputOptions {
   dataDir: string;
   runs: number;
   log: (msg: string) => void;
+  /** CPU-profiles the server during the first timed export (--profile). */
+  profile?: { start(): Promise<unknown>; stop(): Promise<unknown> };
 }
 
 export interface ExportRun {
@@ -146,6 +148,7 @@ export async function measureExportThroughput(o: ExportThroughputOptions): Promi
     for (let round = 1; round <= o.runs; round++) {
       const auth = `Bearer ${await token()}`;
       o.log(`export: ${list._id} (${list.members + added} members), FHIR server (run ${round}/${o.runs})`);
+      if (round === 1) await o.profile?.start();
       const started = process.hrtime.bigint();
       const kick = await call('GET', `/fhir/Group/${list._id}/$export`, auth, undefined, { prefer: 'respond-async' });
       await kick.arrayBuffer();
@@ -162,6 +165,7 @@ export async function measureExportThroughput(o: ExportThroughputOptions): Promi
         }
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (round === 1) await o.profile?.stop();
 
       // Not timed: the files, checked against the manifest and kept in memory for the ceiling.
       const files = new Map<string, Buffer>();

@@ -183,8 +183,8 @@ function releasedProfileClaims(profiles: readonly string[]): string[] {
   return out;
 }
 
-/** Strips a private copy in place (never called on a caller's object). */
-function stripOwnCopy<T extends ExplanationOfBenefit>(eob: T): T {
+/** The EOB without provider remittance and enrollee cost-sharing data, changed in place: only for a copy the caller owns (e.g. just parsed from JSON), so nothing is cloned twice. */
+export function stripFinancialInPlace<T extends ExplanationOfBenefit>(eob: T): T {
   delete eob.total;
   delete eob.payment;
   delete eob.payee;
@@ -215,7 +215,7 @@ function stripOwnCopy<T extends ExplanationOfBenefit>(eob: T): T {
 
 /** A copy of the EOB without provider remittance and enrollee cost-sharing data (the input is not changed). */
 export function withoutRemittanceAndCostSharing<T extends ExplanationOfBenefit>(eob: T): T {
-  return stripOwnCopy(structuredClone(eob));
+  return stripFinancialInPlace(structuredClone(eob));
 }
 
 const EOB_MARKER = /"resourceType"\s*:\s*"ExplanationOfBenefit"/;
@@ -233,7 +233,7 @@ export function stripFinancialJson(json: string): string {
   if (!EOB_MARKER.test(json)) return json;
   const parsed: unknown = JSON.parse(json);
   if (!isExplanationOfBenefit(parsed)) return json;
-  return JSON.stringify(stripOwnCopy(parsed));
+  return JSON.stringify(stripFinancialInPlace(parsed));
 }
 
 const isDrug = (product: CodeableConcept | undefined): boolean =>

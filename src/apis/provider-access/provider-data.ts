@@ -10,7 +10,7 @@
  *    and on export also those whose every item is a drug code;
  *  - directory types (organizations, practitioners, locations …) as for any caller.
  */
-import { isDrugPriorAuthorization, stripFinancialJson } from '../../domain/provider-access-data.js';
+import { isDrugPriorAuthorization, stripFinancialInPlace, stripFinancialJson } from '../../domain/provider-access-data.js';
 import type { ExplanationOfBenefit } from '@medplum/fhirtypes';
 import { SHARED_REFERENCE_TYPES } from '../../auth/access-policy.js';
 import type { FilterDocument } from '../../store/port.js';
@@ -76,5 +76,5 @@ export function providerExportLine(type: string, json: string): string | undefin
   if (type !== 'ExplanationOfBenefit') return json;
   const eob = JSON.parse(json) as ExplanationOfBenefit;
   if (isDrugPriorAuthorization(eob)) return undefined;
-  return stripFinancialJson(json);
+  return JSON.stringify(stripFinancialInPlace(eob));
 }

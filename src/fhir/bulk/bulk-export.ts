@@ -114,11 +114,18 @@ export function bulkExport(deps: BulkExportDeps) {
       if (job.status === 'failed') {
         return { status: 500, headers: {}, body: outcome([{ severity: 'error', code: 'exception', diagnostics: job.failure ?? 'The export failed' }]) };
       }
+      // A file that will drop withheld members' lines on download has no exact count to promise: the
+      // manifest leaves `count` out for it (the field is optional in Bulk Data 2.0).
+      const withheld = (await deps.withheld?.(job)) ?? [];
+      const uncounted = new Set<string>();
+      if (withheld.length > 0) {
+        for (const o of job.output) if ((await compartmentKeys(o.type, withheld)).size > 0) uncounted.add(o.file);
+      }
       const manifest = {
         transactionTime: job.transactionTime,
         request: job.request,
         requiresAccessToken: true,
-        output: job.output.map((o) => ({ type: o.type, url: `${baseUrl}/bulk-files/${job._id}/${o.file}`, count: o.count })),
+        output: job.output.map((o) => ({ type: o.type, url: `${baseUrl}/bulk-files/${job._id}/${o.file}`, ...(uncounted.has(o.file) ? {} : { count: o.count }) })),
         error: [],
       };
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };

@@ -115,9 +115,18 @@ export class SecondaryIndexes {
     }
   }
 
-  private has(field: string, value: string, key: string): boolean {
-    const p = this.byField.get(field)?.get(value);
-    return p === undefined ? false : typeof p === 'string' ? p === key : p.has(key);
+  /**
+   * Does a record have any of these index values? Asked of the record's own values (the ones the index
+   * was built from), so the cost is that record's few values, not the length of a long `$in` (a batch of
+   * 200 members' compartments tested against every Goal would otherwise be 200 lookups per record).
+   */
+  private static holdsAny(field: string, values: readonly string[]): (r: IndexedRecord) => boolean {
+    if (values.length === 1) {
+      const only = values[0];
+      return (r) => SecondaryIndexes.fieldValues(r, field).includes(only);
+    }
+    const wanted = new Set(values);
+    return (r) => SecondaryIndexes.fieldValues(r, field).some((v) => wanted.has(v));
   }
 
   private size(field: string, values: string[]): number {
@@ -178,12 +187,12 @@ export class SecondaryIndexes {
     if (REFERENCE_FIELDS.has(field) || field === CMP) {
       const vals = equalityValues(cond);
       if (!vals) return undefined;
-      return { keys: () => this.keysOf(field, vals), size: this.size(field, vals), test: (r) => vals.some((v) => this.has(field, v, r._id)) };
+      return { keys: () => this.keysOf(field, vals), size: this.size(field, vals), test: SecondaryIndexes.holdsAny(field, vals) };
     }
     if (TOKEN_FIELDS.has(field)) {
       const keys = tokenLookupKeys(cond);
       if (!keys) return undefined;
-      return { keys: () => this.keysOf(field, keys), size: this.size(field, keys), test: (r) => keys.some((k) => this.has(field, k, r._id)) };
+      return { keys: () => this.keysOf(field, keys), size: this.size(field, keys), test: SecondaryIndexes.holdsAny(field, keys) };
     }
     return undefined;
   }
@@ -211,8 +220,13 @@ export class SecondaryIndexes {
   }
 }
 
+/**
+ * The top-level conjuncts: the members of `$and`, recursively, and each key of a document with several
+ * (`{ type: 'Coverage', 'sp.beneficiary': {…} }` is, as in MongoDB, the AND of one-key documents).
+ */
 function flattenAnd(filter: FilterDocument): FilterDocument[] {
   const keys = Object.keys(filter);
+  if (keys.length > 1) return keys.flatMap((k) => flattenAnd({ [k]: filter[k] }));
   if (keys.length === 1 && keys[0] === '$and' && Array.isArray(filter.$and)) {
     return (filter.$and as FilterDocument[]).flatMap(flattenAnd);
   }
@@ -246,14 +260,25 @@ function tokenLookupKeys(cond: unknown): string[] | undefined {
 }
 
 /**
- * Bounds on lastUpdated implied by a top-level `sp._lastUpdated` condition. A stored lastUpdated is an
+ * Bounds on lastUpdated implied by a top-level `lu` or `sp._lastUpdated` condition. A stored lastUpdated is an
  * instant (lo = hi = lu), so any bound on lo or hi bounds lu; strict bounds are widened to inclusive,
  * which can only add candidates, never drop a match.
  */
 export function lastUpdatedBounds(filter: FilterDocument): { min?: number; max?: number } | undefined {
   let min: number | undefined;
   let max: number | undefined;
+  const bound = (op: string, v: unknown): void => {
+    if (typeof v !== 'number') return;
+    if (op === '$gt' || op === '$gte') min = Math.max(min ?? v, v);
+    if (op === '$lt' || op === '$lte') max = Math.min(max ?? v, v);
+  };
   for (const c of flattenAnd(filter)) {
+    // The stored lastUpdated itself (`lu`), as export `_since` / `_until` and change feeds ask.
+    const lu = c.lu;
+    if (typeof lu === 'object' && lu !== null && !Array.isArray(lu)) {
+      for (const [op, v] of Object.entries(lu as Record<string, unknown>)) bound(op, v);
+      continue;
+    }
     const cond = c['sp._lastUpdated'];
     if (typeof cond !== 'object' || cond === null) continue;
     const em = (cond as Record<string, unknown>).$elemMatch;
@@ -261,11 +286,7 @@ export function lastUpdatedBounds(filter: FilterDocument): { min?: number; max?:
     for (const field of ['lo', 'hi']) {
       const ops = (em as Record<string, unknown>)[field];
       if (typeof ops !== 'object' || ops === null) continue;
-      for (const [op, v] of Object.entries(ops as Record<string, unknown>)) {
-        if (typeof v !== 'number') continue;
-        if (op === '$gt' || op === '$gte') min = Math.max(min ?? v, v);
-        if (op === '$lt' || op === '$lte') max = Math.min(max ?? v, v);
-      }
+      for (const [op, v] of Object.entries(ops as Record<string, unknown>)) bound(op, v);
     }
   }
   return min === undefined && max === undefined ? undefined : { min, max };
