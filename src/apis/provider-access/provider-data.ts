@@ -6,8 +6,10 @@
  *    view by domain/provider-access-data.ts), US Core clinical types, Coverage, the Patient, Provenance,
  *    and the PDex prior authorization views; not Consent (the member's own choices), PAS Claim /
  *    ClaimResponse (the PA views carry their outcome), or any payment or billing type;
- *  - drug prior authorizations are filtered out (`use = preauthorization` with claim type `pharmacy`),
- *    and on export also those whose every item is a drug code;
+ *  - drug prior authorizations (`use = preauthorization` with claim type `pharmacy`, or every item a
+ *    drug code) are filtered out in the store query, through the program search parameter
+ *    `drug-prior-auth` (search/definitions/program.json), so reads, searches and exports all leave
+ *    them out; the export checks each EOB line again with the same rule in code;
  *  - directory types (organizations, practitioners, locations …) as for any caller.
  */
 import { isDrugPriorAuthorization, stripFinancialInPlace, stripFinancialJson } from '../../domain/provider-access-data.js';
@@ -54,10 +56,7 @@ export function providerData(knownTypes: ReadonlySet<string>, compile: (type: st
   return {
     member: new Set(PROVIDER_ACCESS_TYPES.filter((t) => knownTypes.has(t))),
     directory: SHARED_REFERENCE_TYPES,
-    drugPriorAuths: compile('ExplanationOfBenefit', [
-      ['use', 'preauthorization'],
-      ['type', 'http://terminology.hl7.org/CodeSystem/claim-type|pharmacy'],
-    ]),
+    drugPriorAuths: compile('ExplanationOfBenefit', [['drug-prior-auth', 'true']]),
   };
 }
 

@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import type { Bundle, Coverage, ExplanationOfBenefit, Group, Parameters, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Claim, Coverage, ExplanationOfBenefit, Group, Parameters, Patient, Resource } from '@medplum/fhirtypes';
+import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
+import { PA_SERVICES } from '../../../src/synthetic/tables/claim-codes.js';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
 
@@ -363,6 +365,71 @@ describe('Group/$provider-member-match', () => {
     expect([400, 422]).toContain(bad.status);
     expect((bad.body as Resource).resourceType).toBe('OperationOutcome');
     expect((await authed(srv).post('/fhir/Group/$provider-member-match').set('Content-Type', 'application/fhir+json').send('{"resourceType":"Parameters"}')).status).toBe(403);
+  });
+});
+
+describe('prior authorizations', () => {
+  const NDC = { system: 'http://hl7.org/fhir/sid/ndc', code: '0002-8215-01' };
+  const RXNORM = { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049502' };
+  const CPT = { system: 'http://www.ama-assn.org/go/cpt', code: '97110' };
+
+  /** A PA request (PAS Claim + ClaimResponse, as the PA process stores them) of this claim type and these item codes; the server derives the member's PDex view `pa-<id>-r`. */
+  async function submitPa(id: string, patient: string, claimType: string, codes: Array<{ system: string; code: string }>): Promise<void> {
+    const cov = (await staffSearch<Coverage>(`Coverage?beneficiary=Patient/${patient}`))[0];
+    const payerId = (cov.payor[0].reference as string).split('/')[1];
+    const requesterId = (await staffSearch<Resource>('Organization?_count=50')).map((o) => o.id as string).find((o) => o !== payerId) as string;
+    const submittedMs = Date.now() - 86_400_000;
+    const input: PaRequestInput = {
+      id,
+      trackingNumber: `T-${id}`,
+      patientId: patient,
+      payerId,
+      requesterOrgId: requesterId,
+      coverageId: cov.id as string,
+      service: PA_SERVICES.find((x) => x.label === 'physical-therapy') as PaRequestInput['service'],
+      timeline: { priority: 'standard', submittedMs, dueMs: submittedMs + 7 * 86_400_000, requestedQuantity: 1, requestedStart: new Date().toISOString().slice(0, 10), requestedEnd: new Date().toISOString().slice(0, 10), decision: 'pended' },
+    };
+    const claim = paClaim(input);
+    const response = paClaimResponse({ ...input, responseId: `${id}-r`, paNumber: `PA${id}` });
+    const type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: claimType }] };
+    claim.type = type;
+    response.type = type;
+    const first = claim.item?.[0] as NonNullable<Claim['item']>[number];
+    claim.item = codes.map((c, i) => ({ ...first, sequence: i + 1, productOrService: { coding: [c] } }));
+    const entry = [claim, response].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+    const res = await authed(srv).post('/fhir').set('Content-Type', 'application/fhir+json').send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+
+  it('when an attributed member has drug and non-drug prior authorizations, then searches, $everything and the export release only the non-drug ones', async () => {
+    let member: string | undefined;
+    for (const m of members) if (!member && (await enrolledToday(m))) member = m;
+    expect(member).toBeDefined();
+    await submitPa('pat-pharmacy', member as string, 'pharmacy', [NDC]);
+    await submitPa('pat-all-drugs', member as string, 'professional', [NDC, RXNORM]);
+    await submitPa('pat-mixed', member as string, 'professional', [NDC, CPT]);
+    await submitPa('pat-therapy', member as string, 'professional', [CPT]);
+    const ours = (rs: Resource[]) => rs.filter((r) => r.resourceType === 'ExplanationOfBenefit' && r.id?.startsWith('pa-pat-')).map((r) => r.id as string).sort();
+    const entries = (bundle: unknown) => ((bundle as Bundle).entry ?? []).map((e) => e.resource as Resource);
+    // Staff see all four; the program parameter tells the drug PAs apart.
+    expect(ours(await staffSearch<ExplanationOfBenefit>(`ExplanationOfBenefit?patient=${member}&use=preauthorization`))).toEqual(['pa-pat-all-drugs-r', 'pa-pat-mixed-r', 'pa-pat-pharmacy-r', 'pa-pat-therapy-r']);
+    expect(ours(await staffSearch<ExplanationOfBenefit>(`ExplanationOfBenefit?patient=${member}&drug-prior-auth=true`))).toEqual(['pa-pat-all-drugs-r', 'pa-pat-pharmacy-r']);
+
+    const token = await tokenOf(clinic);
+    const released = ['pa-pat-mixed-r', 'pa-pat-therapy-r'];
+    const search = await authed(srv, token).get(`/fhir/ExplanationOfBenefit?patient=${member}&use=preauthorization`);
+    expect(search.status).toBe(200);
+    expect(ours(entries(search.body))).toEqual(released);
+    const everything = await authed(srv, token).get(`/fhir/Patient/${member}/$everything?_count=1000`);
+    expect(ours(entries(everything.body))).toEqual(released);
+    // Asked for by id, within the member, a drug PA is simply not there.
+    const byId = await authed(srv, token).get(`/fhir/ExplanationOfBenefit?patient=${member}&_id=pa-pat-pharmacy-r,pa-pat-all-drugs-r,pa-pat-therapy-r`);
+    expect(ours(entries(byId.body))).toEqual(['pa-pat-therapy-r']);
+
+    const k = await kickoff(`Group/${mine._id}/$export?_type=ExplanationOfBenefit`, token);
+    expect(k.status).toBe(202);
+    const files = await download(await poll(k.location as string, token), token);
+    expect(ours(files.get('ExplanationOfBenefit') ?? [])).toEqual(released);
   });
 });
 

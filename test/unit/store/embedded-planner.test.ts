@@ -26,14 +26,14 @@ function planned(indexes: SecondaryIndexes, all: Array<StoredRecord & IndexedRec
   const residual = plan.residual.length === 0 ? undefined : new Query(plan.residual.length === 1 ? plan.residual[0] : { $and: plan.residual });
   return keys
     .map((k) => byId.get(k))
-    .filter((r): r is StoredRecord & IndexedRecord => r !== undefined && !r.del && plan.checks.every((c) => c(r)) && (residual === undefined || residual.test(r)))
+    .filter((r): r is StoredRecord & IndexedRecord => r !== undefined && !r.del && plan.checks.every((c) => c(r)) && (residual === undefined || residual.test(r as unknown as Record<string, unknown>)))
     .map((r) => r._id)
     .sort();
 }
 
 const reference = (all: StoredRecord[], filter: FilterDocument): string[] => {
   const q = new Query(filter);
-  return all.filter((r) => !r.del && q.test(r)).map((r) => r._id).sort();
+  return all.filter((r) => !r.del && q.test(r as unknown as Record<string, unknown>)).map((r) => r._id).sort();
 };
 
 const members = Array.from({ length: 30 }, (_, i) => `m${i}`);
