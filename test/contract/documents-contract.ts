@@ -297,6 +297,28 @@ export function describeDocumentContract(name: string, open: (clock: () => numbe
         expect(ids(await indexed.find({ client: 'app-1' }))).toEqual(['k13', 'k17', 'k21', 'k25', 'k29']);
       });
 
+      it('when one indexed value is paged by _id ($gt / $gte keyset), with writes, deletes and expiry between pages, then every live document comes once and in order', async () => {
+        const page = (after: string | undefined, limit: number, gte = false) =>
+          indexed.find(after === undefined ? { client: 'app-2' } : { client: 'app-2', _id: gte ? { $gte: after } : { $gt: after } }, { sort: [['_id', 1]], limit });
+        // app-2: k02 k06 k10 k14 k18 k22 k26
+        const first = await page(undefined, 3);
+        expect(ids(first)).toEqual(['k02', 'k06', 'k10']);
+        // Between pages: one ahead of the cursor is deleted, one is added ahead, one behind, one expires.
+        await indexed.delete('k14');
+        await indexed.put({ _id: 'k15', state: 'pending', client: 'app-2' });
+        await indexed.put({ _id: 'k03', state: 'pending', client: 'app-2' });
+        await indexed.put({ _id: 'k18', state: 'pending', client: 'app-2', exp: now + MINUTE });
+        later(2 * MINUTE);
+        const second = await page('k10', 3);
+        expect(ids(second)).toEqual(['k15', 'k22', 'k26']);
+        expect(ids(await page('k26', 3))).toEqual([]);
+        expect(ids(await page('k22', 2, true))).toEqual(['k22', 'k26']);
+        // With a further condition the walk goes on until the limit is met.
+        expect(ids(await indexed.find({ client: 'app-2', state: 'pending', _id: { $gt: 'k03' } }, { sort: [['_id', 1]], limit: 2 }))).toEqual(['k10', 'k15']);
+        // Ids named outright still win over the walk.
+        expect(ids(await indexed.find({ client: 'app-2', _id: { $in: ['k26', 'k02', 'k01'] } }, { sort: [['_id', 1]], limit: 10 }))).toEqual(['k02', 'k26']);
+      });
+
       it('when a collection first opened without indexes is asked for again with them, then finds are still complete', async () => {
         const late = docs.collection<Code>('late');
         await late.put({ _id: 'x', state: 'pending', client: 'app-1' });
