@@ -57,8 +57,6 @@ export const PROGRAM_CODE_SYSTEM = {
   paDenialReason: `${PROGRAM_FHIR_BASE}/CodeSystem/pa-denial-reason`,
   /** Prior-authorization appeal status. */
   paAppealStatus: `${PROGRAM_FHIR_BASE}/CodeSystem/pa-appeal-status`,
-  /** Group.characteristic codes for attribution lists. */
-  attribution: `${PROGRAM_FHIR_BASE}/CodeSystem/attribution`,
   /** AuditEvent tags marking disclosures the program reports on (e.g. `patient-access-release`). */
   disclosure: `${PROGRAM_FHIR_BASE}/CodeSystem/disclosure`,
 } as const;
@@ -84,6 +82,7 @@ export const CODE_SYSTEM = {
   consentAction: 'http://terminology.hl7.org/CodeSystem/consentaction',
   consentPolicy: 'http://terminology.hl7.org/CodeSystem/consentpolicycodes',
   provenanceParticipantType: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type',
+  dataOperation: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
   conditionCategory: 'http://terminology.hl7.org/CodeSystem/condition-category',
   conditionClinical: 'http://terminology.hl7.org/CodeSystem/condition-clinical',
   conditionVerification: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',

@@ -11,7 +11,7 @@
 import type { Group, GroupMember, Resource } from '@medplum/fhirtypes';
 import { IG_EXTENSION } from '../../domain/extensions.js';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
-import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../domain/systems.js';
+import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../domain/systems.js';
 import { activeOn, type AttributionList, type AttributionMember } from './attribution-store.js';
 
 export interface PayerRef {
@@ -46,7 +46,8 @@ export function rosterGroupHeader(list: AttributionList, quantity: number, payer
     managingEntity: payer,
     characteristic: [
       {
-        code: { coding: [{ system: PROGRAM_CODE_SYSTEM.attribution, code: 'attributed-organization', display: 'Attributed provider organization' }] },
+        // PDex 2.1.0 pdex-provider-group fixes every characteristic's code; the value is the attributed organization.
+        code: { coding: [{ system: PDEX_MEMBER_ATTRIBUTION, code: 'pdexprovidergroup', display: 'PDex Provider Group' }] },
         valueReference: { reference: list.organization, ...(list.npi ? { identifier: { system: IDENTIFIER_SYSTEM.npi, value: list.npi } } : {}) },
         exclude: false,
       },
@@ -68,7 +69,8 @@ export const MATCH_PARAMETERS_EXTENSION = 'http://hl7.org/fhir/us/davinci-pdex/S
 /** The full Group: the stored header with the list's members in force on `day` (and, for match lists, the submitted Patients). */
 export function groupWithMembers(header: Group, list: AttributionList, entries: readonly AttributionMember[], day: string): Group {
   const active = entries.filter((e) => activeOn(e, day));
-  if (list.kind === 'roster') return { ...header, quantity: active.length, member: active.map(rosterMember) };
+  // R4 JSON has no empty arrays: a list whose entries all ended has no `member` at all.
+  if (list.kind === 'roster') return { ...header, quantity: active.length, ...(active.length > 0 ? { member: active.map(rosterMember) } : {}) };
   const contained: Resource[] = [];
   const member = active.map((e): GroupMember => {
     const m: GroupMember = { entity: { reference: `Patient/${e.patient}` }, period: { start: e.start, ...(e.end ? { end: e.end } : {}) } };
@@ -81,5 +83,18 @@ export function groupWithMembers(header: Group, list: AttributionList, entries: 
     }
     return m;
   });
-  return { ...header, quantity: active.length, ...(contained.length > 0 ? { contained } : {}), member };
+  // PDex pdex-provider-member-match needs member 1..*: the stored header (no members) and an emptied
+  // list do not claim it; a rendered list with members does.
+  const meta = member.length > 0 ? { ...header.meta, profile: [DAVINCI_PROFILE.pdexProviderMemberMatchGroup] } : header.meta;
+  return { ...header, ...(meta ? { meta } : {}), quantity: active.length, ...(contained.length > 0 ? { contained } : {}), ...(member.length > 0 ? { member } : {}) };
+}
+
+/** The PDex result code of a match Group (PdexMultiMemberMatchResultCS). */
+const PDEX_MATCH_RESULT = 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PdexMultiMemberMatchResultCS';
+
+/** A match list's Group as stored in the FHIR store (no members, so it claims no profile; see groupWithMembers). */
+export function matchGroupHeader(list: AttributionList, quantity: number, payer: PayerRef): Group {
+  const { meta: _roster, ...roster } = rosterGroupHeader(list, quantity, payer);
+  const match = { coding: [{ system: PDEX_MATCH_RESULT, code: 'match', display: 'Matched' }] };
+  return { ...roster, code: match, characteristic: roster.characteristic?.map((c) => ({ ...c, code: match })) };
 }

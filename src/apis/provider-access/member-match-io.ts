@@ -30,7 +30,7 @@
  *
  * Choices:
  * - Nothing matched: MatchedMembers is 1..1 but its Group needs member 1..*. MatchedMembers stays, with
- *   no `member` and quantity 0.
+ *   no `member`, quantity 0, and no claim of the profile it cannot meet.
  * - Submitted Patients are contained with ids `m<index of the MemberBundle>`: requesters correlate by
  *   position, and two members sent with the same id cannot collide. The requester's id,
  *   meta.versionId/lastUpdated/security, narrative and nested `contained` are dropped (R4 dom-2/4/5).
@@ -328,7 +328,7 @@ function resultGroup(
 
 /**
  * The ProviderMemberMatchGroup (pdex-provider-member-match) for the matched members, with the given id.
- * With no matched member it has no `member` and quantity 0 (see the file comment).
+ * With no matched member it has no `member`, quantity 0 and no `meta.profile` (see the file comment).
  */
 export function matchedMembersGroup(id: string, result: MatchResult, ctx: GroupContext): Group {
   const members = result.matched.map((m) => m.member);
@@ -340,8 +340,11 @@ export function matchedMembersGroup(id: string, result: MatchResult, ctx: GroupC
     identifier: organizationNpi(ctx),
     ...(ctx.organization.display ? { display: ctx.organization.display } : {}),
   };
+  const group = resultGroup(DAVINCI_PROFILE.pdexProviderMemberMatchGroup, 'match', members, groupMembers, ctx);
+  // The profile needs member 1..*: an empty MatchedMembers (the parameter is 1..1) does not claim it.
+  if (groupMembers.length === 0) delete group.meta;
   return {
-    ...resultGroup(DAVINCI_PROFILE.pdexProviderMemberMatchGroup, 'match', members, groupMembers, ctx),
+    ...group,
     id,
     characteristic: [
       { code: resultConcept('match'), valueReference: organization, exclude: false, period: { start: ctx.now.toISOString() } },

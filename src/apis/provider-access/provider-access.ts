@@ -8,7 +8,7 @@
  *  - the per-request Access of provider backends (provider-caller.ts);
  *  - members' Provider Access choices (opt-out and back in) as PDex Consents.
  */
-import type { AuditEvent, Consent, Group } from '@medplum/fhirtypes';
+import type { AuditEvent, Consent, Group, Provenance } from '@medplum/fhirtypes';
 import type { Access } from '../../fhir/access.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { ExportHooks } from '../../fhir/bulk/export-runner.js';
@@ -25,7 +25,7 @@ import { issuerFor } from '../../auth/auth-deps.js';
 import { CODE_SYSTEM } from '../../domain/systems.js';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
 import { rebuildAttribution, type BuildReport } from './attribution-builder.js';
-import { groupWithMembers, rosterGroupHeader, type PayerRef } from './attribution-groups.js';
+import { groupWithMembers, matchGroupHeader, rosterGroupHeader, type PayerRef } from './attribution-groups.js';
 import { attributionStore, type AttributionList, type AttributionMember } from './attribution-store.js';
 import { choiceOf, optedOut, providerAccessConsents } from './member-status.js';
 import { providerCaller } from './provider-caller.js';
@@ -192,7 +192,8 @@ export function providerAccessApi(o: ProviderAccessOptions) {
       category: [{ coding: [{ system: CODE_SYSTEM.actCode, code: 'IDSCL', display: 'information disclosure' }] }],
       patient: { reference: `Patient/${patient}` },
       dateTime: now.toISOString(),
-      performer: [by.reference ? { reference: by.reference, ...(by.display ? { display: by.display } : {}) } : { reference: `Patient/${patient}` }],
+      // The choice is the member's (PDex allows only the member as performer), whoever keyed it in.
+      performer: [{ reference: `Patient/${patient}` }],
       organization: [o.payer],
       policyRule: { coding: [{ system: CODE_SYSTEM.consentPolicy, code: 'cric', display: 'Common Rule Informed Consent' }] },
       provision: {
@@ -203,7 +204,25 @@ export function providerAccessApi(o: ProviderAccessOptions) {
       },
     };
     const out = await system({ method: 'POST', path: ['Consent'], body: consent });
-    return (out.body as Consent | undefined) ?? consent;
+    const written = (out.body as Consent | undefined) ?? consent;
+    // Recorded by someone else (payer staff on the member's behalf): a Provenance says who entered it.
+    if (by.reference !== `Patient/${patient}` && written.id) {
+      const provenance: Provenance = {
+        resourceType: 'Provenance',
+        target: [{ reference: `Consent/${written.id}` }],
+        recorded: now.toISOString(),
+        activity: { coding: [{ system: CODE_SYSTEM.dataOperation, code: 'CREATE', display: 'create' }] },
+        agent: [
+          {
+            type: { coding: [{ system: CODE_SYSTEM.provenanceParticipantType, code: 'enterer', display: 'Enterer' }] },
+            who: { ...(by.reference ? { reference: by.reference } : {}), display: by.display ?? 'payer staff' },
+            onBehalfOf: { reference: `Patient/${patient}` },
+          },
+        ],
+      };
+      await system({ method: 'POST', path: ['Provenance'], body: provenance });
+    }
+    return written;
   }
 
   async function choice(patient: string): Promise<'in' | 'out'> {
@@ -256,15 +275,6 @@ export function providerAccessApi(o: ProviderAccessOptions) {
 export type ProviderAccessApi = ReturnType<typeof providerAccessApi>;
 
 /** The match Group header: PDex pdex-provider-member-match (members rendered on read). */
-function matchGroupHeader(list: AttributionList, quantity: number, payer: PayerRef): Group {
-  const roster = rosterGroupHeader(list, quantity, payer);
-  return {
-    ...roster,
-    meta: { profile: ['http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/pdex-provider-member-match'] },
-    code: { coding: [{ system: 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PdexMultiMemberMatchResultCS', code: 'match', display: 'Matched' }] },
-  };
-}
-
 /** The request without its exportType parameter (query or Parameters body), and that parameter's value. */
 function withoutExportType(req: FhirRequest): { exportType?: string; rest: FhirRequest } {
   let exportType: string | undefined;
