@@ -3,6 +3,7 @@
  * name, default and a line of documentation; `npm run config:doc` prints the README table from this.
  */
 import { z } from 'zod';
+import { configProblems, MATCH_FIELDS, type MatchConfig } from './domain/member-matching.js';
 
 interface Setting<T extends z.ZodType> {
   env: string;
@@ -14,6 +15,30 @@ const setting = <T extends z.ZodType>(env: string, schema: T, doc: string): Sett
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** MEMBER_MATCH_RULES: JSON `{ "rules": [{ field, compare, weight, required }], "threshold" }`, checked for sense. */
+const matchRules = z
+  .string()
+  .transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.object({
+      rules: z
+        .array(z.object({ field: z.enum(MATCH_FIELDS), compare: z.enum(['exact', 'normalised']), weight: z.number().finite(), required: z.boolean().default(false) }).strict())
+        .min(1)
+        .max(MATCH_FIELDS.length),
+      threshold: z.number().finite(),
+    }).strict(),
+  )
+  .superRefine((c: MatchConfig, ctx) => {
+    for (const message of configProblems(c)) ctx.addIssue({ code: 'custom', message });
+  });
 
 export const SETTINGS = {
   port: setting('PORT', int(0, 65535).default(8080), 'TCP port to listen on.'),
@@ -55,6 +80,13 @@ export const SETTINGS = {
     'ATTRIBUTION_REBUILD_HOURS',
     int(0, 24 * 7).default(24),
     'How often the attribution lists are rebuilt from PCC/PCP assignment and claims (`0`: only at seeding and on request).',
+  ),
+  memberMatchRules: setting(
+    'MEMBER_MATCH_RULES',
+    matchRules.optional(),
+    'Member matching (`$member-match`, `$bulk-member-match`), JSON `{"rules":[{"field","compare","weight","required"}],"threshold"}`; fields ' +
+      '`family`, `given`, `birthDate`, `gender`, `memberId`, `postalCode`, `phone`, `email`; compare `exact` or `normalised`. Default: last name, first name, date of birth and gender ' +
+      'required (20 each) and the member ID (20: the same confirms, a different one sinks the score), threshold 80. See README "Member matching".',
   ),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
   accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),
