@@ -65,15 +65,20 @@ const clean = (values: Array<string | undefined>): string[] => [...new Set(value
 /** The member ID type code of HRex's MemberIdentifier (v2-0203 MB). */
 const MEMBER_ID_TYPE = 'MB';
 
-/** The values a Patient (and, for the member ID, the Coverage it is matched with) offers to each field. */
+/**
+ * The values a Patient (and, for the member ID, the Coverage it is matched with) offers to each field.
+ * The member ID is ours only where it can be: the Coverage to match is the coverage with us
+ * (`subscriberId`, an MB-typed identifier), while the submitted Patient is the requester's own record,
+ * whose MB identifiers are theirs; of the Patient only an identifier in our member-ID system counts.
+ */
 export function matchValues(patient: Patient, coverage?: Coverage): MatchValues {
   const names = patient.name ?? [];
-  const isMemberId = (i: { system?: string; type?: { coding?: Array<{ system?: string; code?: string }> } }) =>
-    i.system === IDENTIFIER_SYSTEM.memberId || (i.type?.coding ?? []).some((c) => c.code === MEMBER_ID_TYPE && (c.system === undefined || c.system === CODE_SYSTEM.identifierType));
+  const isMemberType = (i: { type?: { coding?: Array<{ system?: string; code?: string }> } }) =>
+    (i.type?.coding ?? []).some((c) => c.code === MEMBER_ID_TYPE && (c.system === undefined || c.system === CODE_SYSTEM.identifierType));
   const memberIds = [
     coverage?.subscriberId,
-    ...(coverage?.identifier ?? []).filter(isMemberId).map((i) => i.value),
-    ...(patient.identifier ?? []).filter(isMemberId).map((i) => i.value),
+    ...(coverage?.identifier ?? []).filter((i) => i.system === IDENTIFIER_SYSTEM.memberId || isMemberType(i)).map((i) => i.value),
+    ...(patient.identifier ?? []).filter((i) => i.system === IDENTIFIER_SYSTEM.memberId).map((i) => i.value),
   ];
   const telecom = patient.telecom ?? [];
   return {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { Patient } from '@medplum/fhirtypes';
+import type { Coverage, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { openDocuments, openStore } from '../../../src/server.js';
@@ -34,12 +34,20 @@ const member = (id: string, family: string, given: string, birthDate: string, ge
   gender,
 });
 
-const asked = (family: string, given: string, birthDate: string, gender: Patient['gender'], memberId?: string): Patient => ({
+const asked = (family: string, given: string, birthDate: string, gender: Patient['gender']): Patient => ({
   resourceType: 'Patient',
   name: [{ family, given: [given] }],
   birthDate,
   gender,
-  ...(memberId ? { identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, value: memberId }] } : {}),
+});
+
+/** The Coverage with us the requester sends along: our member ID as an MB-typed identifier. */
+const coverageWith = (memberId: string): Coverage => ({
+  resourceType: 'Coverage',
+  status: 'active',
+  beneficiary: { reference: 'Patient/1' },
+  payor: [{ display: 'MassHealth' }],
+  identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, system: 'http://example.org/whatever-they-call-it', value: memberId }],
 });
 
 const requester = { client: 'other-payer', organization: 'Organization/other' };
@@ -83,7 +91,7 @@ describe('member finder', () => {
     expect(both.outcome).toBe('ambiguous');
     expect(both.patient).toBeUndefined();
     expect(both.candidates.map((c) => c.patient).sort()).toEqual(['3', '4']);
-    const one = await finder.find({ patient: asked('Nguyen', 'Bao', '2001-02-03', 'male', '10004'), operation: 'member-match', requester });
+    const one = await finder.find({ patient: asked('Nguyen', 'Bao', '2001-02-03', 'male'), coverage: coverageWith('10004'), operation: 'member-match', requester });
     expect(one).toMatchObject({ outcome: 'matched', patient: '4', score: 100 });
     expect(one.candidates.find((c) => c.patient === '3')).toMatchObject({ score: 60, fields: { memberId: 'different' } });
   });
@@ -93,7 +101,7 @@ describe('member finder', () => {
     expect(off.outcome).toBe('none');
     // Found by last name, not eligible: the birth date differs.
     expect(off.candidates[0]).toMatchObject({ patient: '2', eligible: false, fields: { birthDate: 'different' } });
-    const stolenId = await finder.find({ patient: asked('Smith', 'John', '1960-01-01', 'male', '10002'), operation: 'member-match', requester });
+    const stolenId = await finder.find({ patient: asked('Smith', 'John', '1960-01-01', 'male'), coverage: coverageWith('10002'), operation: 'member-match', requester });
     expect(stolenId.outcome).toBe('none');
     expect(stolenId.candidates.map((c) => c.patient)).toEqual(['2']);
     const recorded = await finder.decisions.find({ outcome: 'none' }, { sort: [['at', 1]], limit: 10 });
@@ -101,7 +109,7 @@ describe('member finder', () => {
   });
 
   it('when the request holds values that are not valid search values, then they find no candidates and nothing throws', async () => {
-    const odd = await finder.find({ patient: asked('Rivera', 'Ana', 'not-a-date', 'female', '|||'), operation: 'member-match', requester });
+    const odd = await finder.find({ patient: asked('Rivera', 'Ana', 'not-a-date', 'female'), coverage: coverageWith('|||'), operation: 'member-match', requester });
     expect(odd.outcome).toBe('none');
   });
 });

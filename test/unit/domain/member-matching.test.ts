@@ -38,6 +38,16 @@ describe('member matching (default program rule)', () => {
     expect(decide(DEFAULT_MATCH_CONFIG, [wrong])).toEqual({ outcome: 'none' });
   });
 
+  it("when the requester's own member ID (MB on their Patient) differs from ours, then it is not read as a member ID; ours on their Patient or on the Coverage is", () => {
+    const theirs = request({ identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, system: 'http://new-payer.example/member', value: 'NP-77' }] });
+    expect(score(DEFAULT_MATCH_CONFIG, theirs, ours('a'))).toMatchObject({ score: 80, fields: { memberId: 'missing' } });
+    const oursOnPatient = request({ identifier: [{ system: IDENTIFIER_SYSTEM.memberId, value: 'M-a' }] });
+    expect(score(DEFAULT_MATCH_CONFIG, oursOnPatient, ours('a')).score).toBe(100);
+    const typedOnCoverage = request();
+    typedOnCoverage.coverage.identifier = [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, system: 'http://old-payer.example', value: 'M-a' }];
+    expect(score(DEFAULT_MATCH_CONFIG, typedOnCoverage, ours('a')).score).toBe(100);
+  });
+
   it('when a required field is missing or different, then the candidate is not eligible whatever else agrees', () => {
     const noGender = score(DEFAULT_MATCH_CONFIG, request({ gender: undefined }, 'M-a'), ours('a'));
     expect(noGender.eligible).toBe(false);
