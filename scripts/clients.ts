@@ -36,7 +36,7 @@ Commands
       A server-side app with a client secret (printed once). Default auth client_secret_basic,
       default scope as for public apps.
   add backend --name N --role provider|payer|admin (--jwks-url U | --jwks-file keys.json)
-              [--scope "…"] [--organization Organization/ID]
+              [--scope "…"] [--organization Organization/ID]   (required for provider and payer)
       A SMART Backend Services client (private_key_jwt). The JWKS file must hold PUBLIC keys only.
       Default scope: "${BACKEND_SCOPES}"
   list [--json]          the registered clients

@@ -50,6 +50,18 @@ export interface ApiParts {
   mount?(app: Express): void;
 }
 
+/** Several APIs' parts as one: operations in order (the first that answers wins), renderers by type, every mount. */
+export function mergeApis(...parts: ApiParts[]): ApiParts {
+  const operations = parts.flatMap((p) => p.operations ?? []);
+  const renderers = Object.assign({}, ...parts.map((p) => p.renderers ?? {})) as NonNullable<ApiParts['renderers']>;
+  const mounts = parts.map((p) => p.mount).filter((m): m is NonNullable<ApiParts['mount']> => m !== undefined);
+  return {
+    ...(operations.length > 0 ? { operations } : {}),
+    ...(Object.keys(renderers).length > 0 ? { renderers } : {}),
+    ...(mounts.length > 0 ? { mount: (app: Express) => mounts.forEach((m) => m(app)) } : {}),
+  };
+}
+
 /** The FHIR engine's context for the app's requests (an Access is added per request). */
 export function engineContext(deps: Pick<AppDeps, 'config' | 'store' | 'registry' | 'validate' | 'clock' | 'newId' | 'bulk' | 'apis'>): Omit<FhirContext, 'access'> {
   return {

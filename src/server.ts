@@ -10,14 +10,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { Config } from './config.js';
 import type { ResourceStore } from './store/port.js';
 import { openEmbeddedStore } from './store/embedded/embedded-store.js';
 import { openMongoStore } from './store/mongodb/mongo-store.js';
 import { loadSearchRegistry, type SearchRegistry } from './fhir/search/registry.js';
 import { buildCapabilityStatement } from './fhir/capability/build.js';
-import { createApp, engineContext } from './app.js';
+import { createApp, engineContext, mergeApis } from './app.js';
 import { createValidator } from './fhir/validation/create-validator.js';
 import { seedIfEmpty } from './demo-data.js';
 import { ensureCurrentIndex } from './fhir/rest/reindex.js';
@@ -31,6 +31,8 @@ import type { BulkFiles } from './store/bulk-file-port.js';
 import { exportRunner, type ExportRunner } from './fhir/bulk/export-runner.js';
 import { policyDeps } from './auth/access-policy.js';
 import { providerAccessRoutes } from './apis/provider-access/routes.js';
+import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
+import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
 import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
 import { bulkExport } from './fhir/bulk/bulk-export.js';
 import { groupResourceMembers } from './fhir/bulk/group-members.js';
@@ -61,6 +63,15 @@ export interface RunningServer {
   /** Demo sign-ins, when this data folder has demo data. */
   demo?: DemoLogins;
   close(): Promise<void>;
+}
+
+type CapabilityOperations = Readonly<Record<string, NonNullable<CapabilityStatementRestResource['operation']>>>;
+
+/** The operations each API declares, per resource type, as one. */
+function capabilityOperations(parts: ReadonlyArray<CapabilityOperations | undefined>): CapabilityOperations {
+  const out: Record<string, NonNullable<CapabilityStatementRestResource['operation']>> = {};
+  for (const p of parts) for (const [type, ops] of Object.entries(p ?? {})) out[type] = [...(out[type] ?? []), ...ops];
+  return out;
 }
 
 export async function openStore(config: Config, logger: Logger): Promise<ResourceStore> {
@@ -118,7 +129,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       now: new Date(),
       basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
       security: capabilitySecurity(issuerFor(baseUrl)),
-      ...(providerAccess ? { operations: providerAccess.capability } : {}),
+      operations: capabilityOperations([providerAccess?.capability, payerToPayer?.capability]),
     }));
 
   const index = await ensureCurrentIndex(
@@ -132,8 +143,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Provider Access needs the auth server's client registry, and the auth server asks Provider Access
   // about provider backends' requests: the API is assembled right after, and reached through this.
   let providerAccess: ProviderAccessApi | undefined;
+  let payerToPayer: PayerToPayerApi | undefined;
   const auth = createAuthServer({
-    callerAccess: (token, req) => providerAccess?.providerCaller(token, req) ?? Promise.resolve(undefined),
+    // A token's Access decided per request by the API its client belongs to (provider or payer backends).
+    callerAccess: async (token, req) => (await providerAccess?.providerCaller(token, req)) ?? (await payerToPayer?.payerCaller(token, req)),
     isAttributed: async (patient, who) => (providerAccess ? providerAccess.isAttributed(patient, who) : false),
     fhirBase: baseUrl,
     keys,
@@ -181,6 +194,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     newId,
   });
   providerAccess = pa;
+  const payerOrg = await store.current('Organization', config.payerOrganization.slice('Organization/'.length));
+  const p2p = payerToPayerApi({
+    store,
+    docs,
+    registry,
+    policy: policyDeps(registry, clock, baseUrl),
+    clients: auth.deps.clients,
+    payer: { reference: config.payerOrganization, ...(payerOrg && !payerOrg.del && (payerOrg.res as { name?: string }).name ? { display: (payerOrg.res as { name: string }).name } : {}) },
+    ...(config.memberMatchRules ? { matchConfig: config.memberMatchRules } : {}),
+    clock,
+    newId,
+  });
+  payerToPayer = p2p;
   if ((await pa.attribution.lists.find({}, { limit: 1 })).length === 0 && (await store.find({ filter: { type: 'Patient' }, sort: [['_id', 1]], limit: 1 })).records.length > 0) {
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
@@ -218,7 +244,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   rebuildTimer?.unref();
   const app = createApp({
     ...appDeps,
-    apis: pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
+    apis: mergeApis(
+      pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
+      p2p.parts(payerToPayerRoutes({ api: p2p, verify: auth.verify })),
+    ),
     capabilityStatement,
     auth,
     smartConfiguration: () => smartConfiguration(issuerFor(baseUrl)),

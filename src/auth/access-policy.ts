@@ -176,9 +176,14 @@ const FLOOR_FILTER: FilterDocument = Object.freeze({
   $or: [{ [CARE_DATE_FIELD]: { $exists: false } }, { [CARE_DATE_FIELD]: { $elemMatch: { hi: { $gte: FLOOR_MS } } } }],
 }) as FilterDocument;
 
-/** Records of a type with dates of service are released only when one of them reaches the floor. */
-export function careDateFloorFilter(registry: SearchRegistry, type: string): FilterDocument | undefined {
-  return registry.get(type, CARE_DATE_PARAM) ? FLOOR_FILTER : undefined;
+/**
+ * Records of a type with dates of service are released only when one of them reaches the floor (the
+ * Patient Access 2016-01-01 floor unless another instant is given, e.g. Payer-to-Payer's five years).
+ */
+export function careDateFloorFilter(registry: SearchRegistry, type: string, fromMs?: number): FilterDocument | undefined {
+  if (!registry.get(type, CARE_DATE_PARAM)) return undefined;
+  if (fromMs === undefined || fromMs === FLOOR_MS) return FLOOR_FILTER;
+  return { $or: [{ [CARE_DATE_FIELD]: { $exists: false } }, { [CARE_DATE_FIELD]: { $elemMatch: { hi: { $gte: fromMs } } } }] };
 }
 
 /** References in a scope query are relative (`Patient/1`); no absolute URL is ever this base. */

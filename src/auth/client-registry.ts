@@ -54,6 +54,7 @@ export const clientInputSchema = z
     if (c.role === 'app' && c.scopes.some((s) => s.startsWith('system/'))) problem('apps cannot hold system/ scopes');
     if (c.role !== 'app' && c.scopes.some((s) => s.startsWith('patient/') || s.startsWith('launch'))) problem('backend clients hold system/ scopes only');
     if (c.role === 'provider' && !c.organization) problem('a provider backend is registered to its organization (organization: Organization/<id>)');
+    if (c.role === 'payer' && !c.organization) problem("another payer's backend is registered to its Organization (organization: Organization/<id>, with the identifiers its Consents name it by)");
   });
 
 export type ClientInput = z.input<typeof clientInputSchema>;

@@ -16,11 +16,11 @@ import type { Access } from '../../fhir/access.js';
 import { forbidden } from '../../fhir/outcome.js';
 import type { FilterDocument } from '../../store/port.js';
 import { accessFor, type PolicyDeps } from '../../auth/access-policy.js';
+import { memberNamed, pathAndQuery } from '../../auth/named-member.js';
 import type { ClientRecord } from '../../auth/records.js';
 import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 import type { AttributionStore } from './attribution-store.js';
-import { PATIENT_ID } from './member-status.js';
 import { providerDataFilter, presentForProvider, type ProviderData } from './provider-data.js';
 import { withTreatmentRelationship, type Requester, type TreatmentDeps } from './treatment.js';
 
@@ -36,26 +36,6 @@ export interface ProviderCallerDeps extends TreatmentDeps {
 export function requesterOf(client: ClientRecord | undefined): Requester | undefined {
   if (!client || client.role !== 'provider' || !client.organization) return undefined;
   return { organization: client.organization, ...(client.locations ? { locations: client.locations } : {}) };
-}
-
-const SEARCH_PATIENT_PARAMS = new Set(['patient', 'subject', 'beneficiary']);
-
-/** The one member a request is about, from its path or its search parameters; undefined = none named. */
-export function memberNamed(path: readonly string[], query: ReadonlyArray<[string, string]>): string | undefined {
-  const named = new Set<string>();
-  if (path[0] === 'Patient' && path[1] !== undefined && !path[1].startsWith('$') && !path[1].startsWith('_')) named.add(path[1]);
-  for (const [key, raw] of query) {
-    const name = key.split(':')[0];
-    if (!SEARCH_PATIENT_PARAMS.has(name) && !(path[0] === 'Patient' && name === '_id')) continue;
-    for (const v of raw.split(',')) {
-      const id = /^(?:.*\/)?(?:Patient\/)?([A-Za-z0-9\-.]{1,64})$/.exec(v.trim())?.[1];
-      named.add(id ?? '\u0000invalid');
-    }
-  }
-  if (named.size > 1) throw forbidden('Provider Access answers about one member per request: name a single patient');
-  const [id] = named;
-  if (id !== undefined && !PATIENT_ID.test(id)) throw forbidden('Provider Access: not a member id');
-  return id;
 }
 
 /** Read-only: SMART letters r and s. */
@@ -92,10 +72,8 @@ export function providerCaller(deps: ProviderCallerDeps) {
     const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && READ_ONLY(s));
     const principal = `client:${token.subject}@${token.clientId}`;
     const groups = (await deps.attribution.listsOf(who.organization)).map((l) => l._id);
-    const path = req.path.split('/').filter(Boolean).map(decodeURIComponent);
-    const q = req.originalUrl.indexOf('?');
-    const query = q === -1 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1))];
-    const member = memberNamed(path, query);
+    const { path, query } = pathAndQuery(req);
+    const member = memberNamed(path, query, 'Provider Access');
     if (member === undefined) {
       return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'none' } }, deps.policy), deps.data, groups);
     }

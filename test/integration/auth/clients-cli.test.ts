@@ -126,7 +126,7 @@ describe('npm run clients — adding clients', () => {
   }, CLI_TIMEOUT);
 
   it('when a backend is added with a jwks URL, then the server stores the URL and no inline keys', async () => {
-    const run = await cli('add', 'backend', '--name', 'Other payer', '--role', 'payer', '--jwks-url', 'https://payer.example.org/.well-known/jwks.json');
+    const run = await cli('add', 'backend', '--name', 'Other payer', '--role', 'payer', '--organization', 'Organization/other-payer', '--jwks-url', 'https://payer.example.org/.well-known/jwks.json');
     expect(run.code, run.stderr).toBe(0);
     const stored = await srv.auth.deps.clients.get(clientIdIn(run.stdout));
     expect(stored).toMatchObject({ role: 'payer', authMethod: 'private_key_jwt', jwksUri: 'https://payer.example.org/.well-known/jwks.json' });

@@ -1,0 +1,66 @@
+/**
+ * The Payer-to-Payer API (CMS-0057-F 42 CFR 431.61(b); Da Vinci HRex `$member-match`, PDex
+ * payer-to-payer), the answering side: another payer's backend client matches a member with the
+ * member's Consent, then reads that member's releasable data. Assembled here: the member finder (match
+ * rules from MEMBER_MATCH_RULES, every decision recorded), the payer links, the per-request Access of
+ * payer clients, the operations, and what the CapabilityStatement declares.
+ */
+import type { Express } from 'express';
+import type { ApiParts } from '../../app.js';
+import type { PolicyDeps } from '../../auth/access-policy.js';
+import type { ClientRecord } from '../../auth/records.js';
+import type { SearchRegistry } from '../../fhir/search/registry.js';
+import { DEFAULT_MATCH_CONFIG, type MatchConfig } from '../../domain/member-matching.js';
+import type { DocumentStore } from '../../store/document-port.js';
+import type { ResourceStore } from '../../store/port.js';
+import { memberFinder } from './member-finder.js';
+import { memberMatchOperation } from './member-match-operation.js';
+import { payerCaller } from './payer-caller.js';
+import { payerData } from './payer-data.js';
+import { payerLinks } from './payer-links.js';
+
+export interface PayerToPayerOptions {
+  store: ResourceStore;
+  docs: DocumentStore;
+  registry: SearchRegistry;
+  policy: PolicyDeps;
+  clients: { get(id: string): Promise<ClientRecord | undefined> };
+  /** Our payer Organization. */
+  payer: { reference: string; display?: string };
+  matchConfig?: MatchConfig;
+  clock: () => Date;
+  newId: () => string;
+}
+
+export function payerToPayerApi(o: PayerToPayerOptions) {
+  const config = o.matchConfig ?? DEFAULT_MATCH_CONFIG;
+  const finder = memberFinder({ store: o.store, docs: o.docs, policy: o.policy, config, clock: o.clock, newId: o.newId });
+  const links = payerLinks(o.docs);
+  const data = payerData(o.registry, o.policy);
+  const caller = payerCaller({ policy: o.policy, clients: o.clients, data, links, clock: o.clock, groupsOf: async () => [] });
+  const operations = [memberMatchOperation({ finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock })];
+  return {
+    finder,
+    links,
+    data,
+    matchConfig: config,
+    /** The Access of another payer's backend request, or undefined for any other caller. */
+    payerCaller: caller,
+    operations,
+    capability: {
+      Patient: [
+        {
+          name: 'member-match',
+          definition: 'http://hl7.org/fhir/us/davinci-hrex/OperationDefinition/member-match',
+          documentation:
+            'Da Vinci HRex $member-match for other payers (role payer): one member by demographics and the coverage with us, with an hrex-consent Consent (required by the program); 422 when none, several, or the Consent cannot be complied with.',
+        },
+      ],
+    },
+    parts(mount?: (app: Express) => void): ApiParts {
+      return { operations, ...(mount ? { mount } : {}) };
+    },
+  };
+}
+
+export type PayerToPayerApi = ReturnType<typeof payerToPayerApi>;

@@ -1,0 +1,207 @@
+/**
+ * `Patient/$member-match` (HRex) answered to another payer's backend client (SMART Backend Services,
+ * role payer, keys made here), through the real server: the official HRex example, a match with the
+ * member's Consent followed by that payer's reads of the member (claims without amounts), and each
+ * refusal as a 422 OperationOutcome: no match, several, a Consent that cannot be complied with, none.
+ * Every decision is recorded with its scores for staff.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Organization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
+import { IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
+
+const FIXTURES = join(import.meta.dirname, '../../fixtures/ig-examples');
+const NPI = 'http://hl7.org/fhir/sid/us-npi';
+const OUR_NPI = '9876543210';
+const THEIR_NPI = '0123456789';
+const FHIR_JSON = 'application/fhir+json';
+
+let srv: TestServer;
+let payer: { clientId: string; key: CryptoKey };
+let other: { clientId: string; key: CryptoKey };
+
+const example = (): Parameters => JSON.parse(readFileSync(join(FIXTURES, 'davinci-hrex/Parameters-member-match-in.json'), 'utf8')) as Parameters;
+const part = <T>(p: Parameters, name: string): T => (p.parameter ?? []).find((x) => x.name === name)?.resource as T;
+const today = (): string => new Date().toISOString().slice(0, 10);
+const inDays = (n: number): string => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+
+/** The official example with only its Consent period moved around today (the published one ended 2022-01-31). */
+function current(p = example()): Parameters {
+  const consent = part<Consent>(p, 'Consent');
+  (consent.provision as NonNullable<Consent['provision']>).period = { start: inDays(-1), end: inDays(365) };
+  return p;
+}
+
+async function put(resource: { resourceType: string; id?: string }): Promise<void> {
+  const res = await authed(srv).put(`/fhir/${resource.resourceType}/${resource.id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(resource));
+  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+}
+
+async function payerClient(organization: string, name: string): Promise<{ clientId: string; key: CryptoKey }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: `${name}-key`, alg: 'ES384', use: 'sig' };
+  const res = await authed(srv).post('/admin/clients').send({ name, role: 'payer', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [jwk] }, organization });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { clientId: String(res.body.client_id), key: privateKey };
+}
+
+async function tokenOf(c: { clientId: string; key: CryptoKey }, name: string): Promise<string> {
+  const assertion = await signClientAssertion(srv, { clientId: c.clientId, alg: 'ES384', kid: `${name}-key`, key: c.key });
+  const res = await backendTokenRequest(srv, assertion, 'system/*.rs');
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return String(res.body.access_token);
+}
+
+const memberMatch = async (token: string, body: unknown) => authed(srv, token).post('/fhir/Patient/$member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+
+beforeAll(async () => {
+  srv = await startTestServer({ SEED_MEMBERS: '6' });
+  // Our payer and the requesting payer, as the Consent's actors name them (by NPI).
+  const ours = (await authed(srv).get('/fhir/Organization/org-masshealth')).body as Organization;
+  await put({ ...ours, identifier: [...(ours.identifier ?? []), { system: NPI, value: OUR_NPI }] } as Organization);
+  await put({ resourceType: 'Organization', id: 'new-health-plan', name: 'New Health Plan', identifier: [{ system: NPI, value: THEIR_NPI }] } as Organization);
+  await put({ resourceType: 'Organization', id: 'third-plan', name: 'Third Plan', identifier: [{ system: NPI, value: '1111111112' }] } as Organization);
+  // The person of the official example, as our member (member ID = the example's CoverageToMatch identifier).
+  const patient: Patient = { resourceType: 'Patient', id: 'hrex-person', identifier: [{ system: IDENTIFIER_SYSTEM.memberId, value: 'DH10001235' }], name: [{ use: 'official', family: 'Person', given: ['Patricia', 'Ann'] }], gender: 'female', birthDate: '1974-12-25' };
+  await put(patient);
+  // Two members alike in every demographic the rule reads.
+  for (const id of ['twin-a', 'twin-b']) await put({ resourceType: 'Patient', id, identifier: [{ system: IDENTIFIER_SYSTEM.memberId, value: `TW-${id}` }], name: [{ family: 'Lopez', given: ['Sam'] }], gender: 'male', birthDate: '2010-07-07' } as Patient);
+  payer = await payerClient('Organization/new-health-plan', 'new-plan');
+  other = await payerClient('Organization/third-plan', 'third-plan');
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.stop();
+});
+
+describe('$member-match', () => {
+  it('when the official HRex example is sent with its Consent period around today, then 200 with our member ID typed UMB and the member\'s reference', async () => {
+    const res = await memberMatch(await tokenOf(payer, 'new-plan'), current());
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const out = res.body as Parameters;
+    expect(out.resourceType).toBe('Parameters');
+    const id = out.parameter?.find((p) => p.name === 'MemberIdentifier')?.valueIdentifier;
+    expect(id).toMatchObject({ type: { coding: [{ system: 'http://hl7.org/fhir/us/davinci-hrex/CodeSystem/hrex-temp', code: 'UMB' }] }, system: IDENTIFIER_SYSTEM.memberId, value: 'DH10001235' });
+    expect(out.parameter?.find((p) => p.name === 'MemberId')?.valueReference?.reference).toBe(`${srv.baseUrl}/Patient/hrex-person`);
+  });
+
+  it('when the official example is sent as published (its Consent ended 2022-01-31), then 422 says the Consent expired and no member is named', async () => {
+    const res = await memberMatch(await tokenOf(payer, 'new-plan'), example());
+    expect(res.status).toBe(422);
+    const oo = res.body as OperationOutcome;
+    expect(oo.resourceType).toBe('OperationOutcome');
+    expect(oo.issue[0]).toMatchObject({ code: 'business-rule', diagnostics: expect.stringContaining('expired on 2022-01-31') });
+    expect(JSON.stringify(oo)).not.toContain('hrex-person');
+  });
+
+  it('when matched with a Consent, then that payer reads the member (claims without amounts) until the Consent ends, and nobody else\'s', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    expect((await memberMatch(token, current())).status).toBe(200);
+    const read = await authed(srv, token).get('/fhir/Patient/hrex-person');
+    expect(read.status).toBe(200);
+    // A seeded member nobody matched: 403, one message.
+    const ids = (((await authed(srv).get('/fhir/Patient?_count=50&_elements=id')).body as Bundle).entry ?? []).map((e) => e.resource?.id as string);
+    const someone = ids.find((id) => !['hrex-person', 'twin-a', 'twin-b'].includes(id)) as string;
+    expect(someone).toBeDefined();
+    const refused = await authed(srv, token).get(`/fhir/ExplanationOfBenefit?patient=${someone}`);
+    expect(refused.status).toBe(403);
+    expect((refused.body as OperationOutcome).issue[0].diagnostics).toMatch(/No payer-to-payer exchange in force/);
+    // Nothing named: no member data.
+    expect((await authed(srv, token).get('/fhir/Observation')).status).toBe(403);
+    // Another payer without a match reads nothing of this member either.
+    expect((await authed(srv, await tokenOf(other, 'third-plan')).get('/fhir/Patient/hrex-person')).status).toBe(403);
+  });
+
+  it('when the matched member has claims, then the payer gets them without payment, cost-sharing or adjudication amounts', async () => {
+    // Give the example person a claim of a seeded member (re-pointed), so there is something to strip.
+    const eob = (((await authed(srv).get('/fhir/ExplanationOfBenefit?_count=1&use=claim')).body as Bundle).entry?.[0]?.resource) as ExplanationOfBenefit;
+    expect(eob.payment ?? eob.total).toBeDefined();
+    await put({ ...eob, id: 'eob-hrex-person', patient: { reference: 'Patient/hrex-person' }, billablePeriod: { start: inDays(-30), end: inDays(-30) } } as ExplanationOfBenefit);
+    const token = await tokenOf(payer, 'new-plan');
+    const res = await authed(srv, token).get('/fhir/ExplanationOfBenefit?patient=hrex-person');
+    expect(res.status).toBe(200);
+    const got = ((res.body as Bundle).entry ?? []).map((e) => e.resource as ExplanationOfBenefit).find((e) => e.id === 'eob-hrex-person');
+    expect(got).toBeDefined();
+    expect(got?.payment).toBeUndefined();
+    expect(got?.total).toBeUndefined();
+    expect(JSON.stringify(got?.item ?? [])).not.toMatch(/"net"|"unitPrice"/);
+  });
+
+  it('when nobody matches, or two members do, then 422 (not-found / multiple-matches) and no member is returned', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const nobody = current();
+    part<Patient>(nobody, 'MemberPatient').birthDate = '1974-12-24';
+    const none = await memberMatch(token, nobody);
+    expect(none.status).toBe(422);
+    expect((none.body as OperationOutcome).issue[0].code).toBe('not-found');
+
+    const twins = current();
+    const p = part<Patient>(twins, 'MemberPatient');
+    p.name = [{ family: 'Lopez', given: ['Sam'] }];
+    p.gender = 'male';
+    p.birthDate = '2010-07-07';
+    delete part<Coverage>(twins, 'CoverageToMatch').identifier;
+    const both = await memberMatch(token, twins);
+    expect(both.status).toBe(422);
+    expect((both.body as OperationOutcome).issue[0].code).toBe('multiple-matches');
+    expect(JSON.stringify(both.body)).not.toMatch(/twin-/);
+    // With the member ID of one of them, that one.
+    part<Coverage>(twins, 'CoverageToMatch').subscriberId = 'TW-twin-b';
+    const one = await memberMatch(token, twins);
+    expect(one.status).toBe(200);
+    expect((one.body as Parameters).parameter?.find((x) => x.name === 'MemberId')?.valueReference?.reference).toBe(`${srv.baseUrl}/Patient/twin-b`);
+  });
+
+  it('when the Consent is missing, names another recipient, or the caller is a third payer the Consent does not name, then 422 with the reason', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const without = current();
+    without.parameter = (without.parameter ?? []).filter((x) => x.name !== 'Consent');
+    const missing = await memberMatch(token, without);
+    expect(missing.status).toBe(422);
+    expect((missing.body as OperationOutcome).issue[0].diagnostics).toMatch(/A Consent is required/);
+    const third = await memberMatch(await tokenOf(other, 'third-plan'), current());
+    expect(third.status).toBe(422);
+    expect((third.body as OperationOutcome).issue[0].diagnostics).toMatch(/recipient/);
+    expect((await authed(srv, await tokenOf(other, 'third-plan')).get('/fhir/Patient/hrex-person')).status).toBe(403);
+  });
+
+  it('when the body is malformed or the caller is not another payer, then 400 or 403 with an OperationOutcome', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const noPatient = current();
+    noPatient.parameter = (noPatient.parameter ?? []).filter((x) => x.name !== 'MemberPatient');
+    expect((await memberMatch(token, noPatient)).status).toBe(400);
+    const extra = current();
+    extra.parameter?.push({ name: 'Surprise', valueString: 'x' });
+    expect((await memberMatch(token, extra)).status).toBe(400);
+    expect((await memberMatch(token, { resourceType: 'Patient' })).status).toBe(400);
+    const staff = await memberMatch(srv.adminToken, current());
+    expect(staff.status).toBe(403);
+    expect((staff.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+  });
+
+  it('when staff review the decisions, then each shows its outcome, candidates with per-field results and scores, and the consent result', async () => {
+    const res = await authed(srv).get('/admin/member-match/decisions?limit=200');
+    expect(res.status).toBe(200);
+    const all = res.body as Array<{ outcome: string; patient?: string; candidates: Array<{ patient: string; score: number; fields: Record<string, string> }>; consent?: { accepted: boolean; reason?: string }; requester: { organization?: string } }>;
+    const matched = all.find((d) => d.outcome === 'matched' && d.patient === 'hrex-person' && d.consent?.accepted === true);
+    expect(matched?.candidates[0]).toMatchObject({ patient: 'hrex-person', score: 100, fields: { family: 'equal', given: 'equal', birthDate: 'equal', gender: 'equal', memberId: 'equal' } });
+    expect(matched?.requester.organization).toBe('Organization/new-health-plan');
+    expect(all.some((d) => d.outcome === 'ambiguous' && d.candidates.length === 2)).toBe(true);
+    expect(all.some((d) => d.consent?.accepted === false && /expired/.test(d.consent.reason ?? ''))).toBe(true);
+    expect((await authed(srv).get('/admin/member-match/decisions?outcome=bogus')).status).toBe(400);
+    const links = await authed(srv).get('/admin/payer-links?patient=hrex-person');
+    expect((links.body as Array<{ organization: string; end: string }>).map((l) => l.organization)).toEqual(['Organization/new-health-plan']);
+    expect((links.body as Array<{ end: string }>)[0].end).toBe(inDays(365));
+    expect(today() <= inDays(365)).toBe(true);
+  });
+
+  it('when /metadata is read, then Patient declares $member-match', async () => {
+    const cs = (await authed(srv).get('/fhir/metadata')).body as { rest: Array<{ resource: Array<{ type: string; operation?: Array<{ name: string; definition: string }> }> }> };
+    const ops = cs.rest[0].resource.find((r) => r.type === 'Patient')?.operation ?? [];
+    expect(ops.find((o) => o.name === 'member-match')?.definition).toBe('http://hl7.org/fhir/us/davinci-hrex/OperationDefinition/member-match');
+  });
+});
