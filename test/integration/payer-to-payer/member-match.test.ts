@@ -13,6 +13,8 @@ import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Organization, Ope
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
 import { IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
+import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
+import { PA_SERVICES } from '../../../src/synthetic/tables/claim-codes.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/ig-examples');
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
@@ -129,6 +131,67 @@ describe('$member-match', () => {
     expect(got?.payment).toBeUndefined();
     expect(got?.total).toBeUndefined();
     expect(JSON.stringify(got?.item ?? [])).not.toMatch(/"net"|"unitPrice"/);
+  });
+
+  it('when the member has old claims, denied or drug prior authorizations and sensitive records, then a #regular Consent releases none of them and #sensitive only the sensitive records', async () => {
+    const base = (((await authed(srv).get('/fhir/ExplanationOfBenefit?_count=1&use=claim')).body as Bundle).entry?.[0]?.resource) as ExplanationOfBenefit;
+    await put({ ...base, id: 'eob-old', patient: { reference: 'Patient/hrex-person' }, billablePeriod: { start: inDays(-6 * 366), end: inDays(-6 * 366) }, item: (base.item ?? []).map((i) => ({ ...i, servicedDate: inDays(-6 * 366) })) } as ExplanationOfBenefit);
+    await put({ ...base, id: 'eob-recent', patient: { reference: 'Patient/hrex-person' }, billablePeriod: { start: inDays(-400), end: inDays(-400) }, item: (base.item ?? []).map((i) => ({ ...i, servicedDate: inDays(-400) })) } as ExplanationOfBenefit);
+    const observation = (labels: Array<{ system: string; code: string }>, id: string) => ({
+      resourceType: 'Observation',
+      id,
+      ...(labels.length > 0 ? { meta: { security: labels } } : {}),
+      status: 'final',
+      code: { text: 'A finding' },
+      subject: { reference: 'Patient/hrex-person' },
+      effectiveDateTime: `${inDays(-10)}T10:00:00Z`,
+    });
+    await put(observation([{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }], 'obs-sensitive'));
+    await put(observation([], 'obs-plain'));
+    // PA requests as the PA process stores them (PAS Claim + ClaimResponse): approved therapy, denied therapy, a drug.
+    const cov = (((await authed(srv).get('/fhir/Coverage?_count=1')).body as Bundle).entry?.[0]?.resource) as Coverage;
+    const payerId = (cov.payor[0].reference as string).split('/')[1];
+    for (const [id, decision, drug] of [['pp-ok', 'approved', false], ['pp-denied', 'denied', false], ['pp-drug', 'approved', true]] as const) {
+      const submittedMs = Date.now() - 20 * 86_400_000;
+      const input: PaRequestInput = {
+        id,
+        trackingNumber: `T-${id}`,
+        patientId: 'hrex-person',
+        payerId,
+        requesterOrgId: 'new-health-plan',
+        coverageId: cov.id as string,
+        service: PA_SERVICES.find((x) => x.label === 'physical-therapy') as PaRequestInput['service'],
+        timeline: { priority: 'standard', submittedMs, dueMs: submittedMs + 7 * 86_400_000, requestedQuantity: 4, requestedStart: inDays(-15), requestedEnd: inDays(60), decision, decidedMs: submittedMs + 86_400_000, ...(decision === 'approved' ? { approvedQuantity: 4, approvedStart: inDays(-15), approvedEnd: inDays(60) } : { denialReason: 'insufficient-documentation' }) },
+      };
+      const claim = paClaim(input);
+      const response = paClaimResponse({ ...input, responseId: `${id}-r`, paNumber: `PA${id}` });
+      if (drug) {
+        claim.type = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'pharmacy' }] };
+        response.type = claim.type;
+      }
+      const entry = [claim, response].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+      const tx = await authed(srv).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
+      expect(tx.status, JSON.stringify(tx.body)).toBe(200);
+    }
+    const ids = async (token: string, query: string) => (((await authed(srv, token).get(`/fhir/${query}`)).body as Bundle).entry ?? []).map((e) => e.resource?.id as string).sort();
+    // Staff see everything.
+    expect(await ids(srv.adminToken, 'ExplanationOfBenefit?patient=hrex-person&_count=100')).toEqual(expect.arrayContaining(['eob-old', 'eob-recent', 'pa-pp-ok-r', 'pa-pp-denied-r', 'pa-pp-drug-r']));
+
+    const token = await tokenOf(payer, 'new-plan');
+    expect((await memberMatch(token, current())).status).toBe(200);
+    const eobs = await ids(token, 'ExplanationOfBenefit?patient=hrex-person&_count=100');
+    expect(eobs).toEqual(expect.arrayContaining(['eob-recent', 'pa-pp-ok-r']));
+    for (const hidden of ['eob-old', 'pa-pp-denied-r', 'pa-pp-drug-r']) expect(eobs).not.toContain(hidden);
+    expect(await ids(token, 'Observation?patient=hrex-person')).toEqual(['obs-plain']);
+
+    // The same member under a #sensitive Consent: the sensitive record too, the rest unchanged.
+    const sensitive = current();
+    part<Consent>(sensitive, 'Consent').policy = [{ uri: 'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition-hrex-consent.html#sensitive' }];
+    expect((await memberMatch(token, sensitive)).status).toBe(200);
+    expect(await ids(token, 'Observation?patient=hrex-person')).toEqual(['obs-plain', 'obs-sensitive']);
+    expect(await ids(token, 'ExplanationOfBenefit?patient=hrex-person&_count=100')).toEqual(eobs);
+    // Back to #regular for the cases after this one.
+    expect((await memberMatch(token, current())).status).toBe(200);
   });
 
   it('when nobody matches, or two members do, then 422 (not-found / multiple-matches) and no member is returned', async () => {
