@@ -199,6 +199,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     docs,
     registry,
+    engine: engineContext(appDeps),
     policy: policyDeps(registry, clock, baseUrl),
     clients: auth.deps.clients,
     payer: { reference: config.payerOrganization, ...(payerOrg && !payerOrg.del && (payerOrg.res as { name?: string }).name ? { display: (payerOrg.res as { name: string }).name } : {}) },

@@ -15,6 +15,10 @@ import type { DocumentStore } from '../../store/document-port.js';
 import type { ResourceStore } from '../../store/port.js';
 import { memberFinder } from './member-finder.js';
 import { memberMatchOperation } from './member-match-operation.js';
+import { bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
+import { dispatch } from '../../fhir/rest/dispatch.js';
+import { fullAccess } from '../../fhir/access.js';
+import type { FhirContext, FhirRequest, FhirResponse } from '../../fhir/rest/types.js';
 import { payerCaller } from './payer-caller.js';
 import { payerData } from './payer-data.js';
 import { payerLinks } from './payer-links.js';
@@ -23,6 +27,8 @@ export interface PayerToPayerOptions {
   store: ResourceStore;
   docs: DocumentStore;
   registry: SearchRegistry;
+  /** The FHIR engine (the API writes its matched Groups through it, with the system's access). */
+  engine: Omit<FhirContext, 'access'>;
   policy: PolicyDeps;
   clients: { get(id: string): Promise<ClientRecord | undefined> };
   /** Our payer Organization. */
@@ -37,8 +43,13 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
   const finder = memberFinder({ store: o.store, docs: o.docs, policy: o.policy, config, clock: o.clock, newId: o.newId });
   const links = payerLinks(o.docs);
   const data = payerData(o.registry, o.policy);
-  const caller = payerCaller({ policy: o.policy, clients: o.clients, data, links, clock: o.clock, groupsOf: async () => [] });
-  const operations = [memberMatchOperation({ finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock })];
+  const groups = payerGroups(o.docs);
+  const groupsOf = async (client: string): Promise<string[]> => (await groups.find({ client }, { sort: [['_id', 1]], limit: 10_000 })).map((g) => g._id);
+  const caller = payerCaller({ policy: o.policy, clients: o.clients, data, links, clock: o.clock, groupsOf });
+  const system = (req: Partial<FhirRequest> & Pick<FhirRequest, 'method' | 'path'>): Promise<FhirResponse> =>
+    dispatch({ ...o.engine, access: fullAccess('system:payer-to-payer') }, { query: [], headers: {}, ...req });
+  const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock };
+  const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId })];
   return {
     finder,
     links,
@@ -54,6 +65,14 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
           definition: 'http://hl7.org/fhir/us/davinci-hrex/OperationDefinition/member-match',
           documentation:
             'Da Vinci HRex $member-match for other payers (role payer): one member by demographics and the coverage with us, with an hrex-consent Consent (required by the program); 422 when none, several, or the Consent cannot be complied with.',
+        },
+      ],
+      Group: [
+        {
+          name: 'bulk-member-match',
+          definition: 'http://hl7.org/fhir/us/davinci-pdex/OperationDefinition/BulkMemberMatch',
+          documentation:
+            'Da Vinci PDex $bulk-member-match for other payers (role payer), synchronous, up to 1,000 MemberBundles each with its Consent: MatchedMembers (stored, readable by the requester), NonMatchedMembers, ConsentConstrainedMembers.',
         },
       ],
     },

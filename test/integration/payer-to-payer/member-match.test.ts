@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Organization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Group, Organization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
 import { IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
@@ -260,6 +260,68 @@ describe('$member-match', () => {
     expect((links.body as Array<{ organization: string; end: string }>).map((l) => l.organization)).toEqual(['Organization/new-health-plan']);
     expect((links.body as Array<{ end: string }>)[0].end).toBe(inDays(365));
     expect(today() <= inDays(365)).toBe(true);
+  });
+
+  it('when the official PDex $bulk-member-match example is sent (Consent period around today), then its member is in MatchedMembers, stored as a Group only that payer can read', async () => {
+    const body = JSON.parse(readFileSync(join(FIXTURES, 'davinci-pdex/Parameters-payer-multi-member-match-in.json'), 'utf8')) as Parameters;
+    for (const b of body.parameter ?? []) {
+      const consent = (b.part ?? []).find((x) => x.name === 'Consent')?.resource as Consent;
+      (consent.provision as NonNullable<Consent['provision']>).period = { start: inDays(-1), end: inDays(365) };
+    }
+    const token = await tokenOf(payer, 'new-plan');
+    const res = await authed(srv, token).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const matched = part<Group>(res.body as Parameters, 'MatchedMembers');
+    expect(matched.member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
+    expect(matched.contained?.[0]).toMatchObject({ resourceType: 'Patient', id: 'm0', birthDate: '1974-12-25' });
+    expect(matched.member?.[0].entity.extension?.[0].valueReference?.reference).toBe('#m0');
+    const read = await authed(srv, token).get(`/fhir/Group/${matched.id}`);
+    expect(read.status).toBe(200);
+    expect((read.body as Group).member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
+    expect([403, 404]).toContain((await authed(srv, await tokenOf(other, 'third-plan')).get(`/fhir/Group/${matched.id}`)).status);
+  });
+
+  it('when a bulk request mixes a match, an ambiguous member, an expired Consent and a stranger, then each lands in its Group and one failure does not fail the others', async () => {
+    const bundleOf = (p: Parameters) => ({ name: 'MemberBundle', part: p.parameter });
+    const ok = current();
+    const twins = current();
+    Object.assign(part<Patient>(twins, 'MemberPatient'), { name: [{ family: 'Lopez', given: ['Sam'] }], gender: 'male', birthDate: '2010-07-07' });
+    delete part<Coverage>(twins, 'CoverageToMatch').identifier;
+    const expired = current();
+    Object.assign(part<Patient>(expired, 'MemberPatient'), { name: [{ family: 'Lopez', given: ['Sam'] }], gender: 'male', birthDate: '2010-07-07' });
+    part<Coverage>(expired, 'CoverageToMatch').identifier = [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, value: 'TW-twin-a' }];
+    (part<Consent>(expired, 'Consent').provision as NonNullable<Consent['provision']>).period = { start: '2020-01-01', end: '2020-12-31' };
+    const stranger = current();
+    Object.assign(part<Patient>(stranger, 'MemberPatient'), { name: [{ family: 'Nobody', given: ['Known'] }], birthDate: '1901-01-01' });
+    delete part<Coverage>(stranger, 'CoverageToMatch').identifier;
+    const body: Parameters = { resourceType: 'Parameters', parameter: [bundleOf(ok), bundleOf(twins), bundleOf(expired), bundleOf(stranger)] };
+    const res = await authed(srv, await tokenOf(payer, 'new-plan')).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const out = res.body as Parameters;
+    expect(part<Group>(out, 'MatchedMembers').member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
+    const refs = (g: Group) => (g.member ?? []).map((m) => m.entity.reference);
+    expect(refs(part<Group>(out, 'NonMatchedMembers'))).toEqual(['#m1', '#m3']);
+    expect(refs(part<Group>(out, 'ConsentConstrainedMembers'))).toEqual(['#m2']);
+    expect(part<Group>(out, 'ConsentConstrainedMembers').code?.coding?.[0].code).toBe('consentconstraint');
+    // Nothing in the answer names twin-a, whose Consent had expired.
+    expect(JSON.stringify(out)).not.toContain('twin-a');
+    const decisions = (await authed(srv).get('/admin/member-match/decisions?limit=500')).body as Array<{ operation: string; batch?: { id: string; index: number }; outcome: string }>;
+    const mine = decisions.filter((d) => d.operation === 'bulk-member-match' && d.batch?.id === decisions.find((x) => x.operation === 'bulk-member-match')?.batch?.id);
+    expect(mine.map((d) => d.batch?.index).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('when a bulk request is malformed (no MemberBundle, a member without MemberPatient, another parameter), then 400 and no decision is recorded', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const before = ((await authed(srv).get('/admin/member-match/decisions?limit=1000')).body as unknown[]).length;
+    const post = (body: unknown) => authed(srv, token).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+    expect((await post({ resourceType: 'Parameters' })).status).toBe(400);
+    const noPatient = current();
+    const broken = { resourceType: 'Parameters', parameter: [{ name: 'MemberBundle', part: current().parameter }, { name: 'MemberBundle', part: (noPatient.parameter ?? []).filter((x) => x.name !== 'MemberPatient') }] };
+    const res = await post(broken);
+    expect(res.status).toBe(400);
+    expect((res.body as OperationOutcome).issue[0].diagnostics).toMatch(/MemberBundle 2/);
+    expect((await post({ resourceType: 'Parameters', parameter: [{ name: 'Other', valueString: 'x' }] })).status).toBe(400);
+    expect(((await authed(srv).get('/admin/member-match/decisions?limit=1000')).body as unknown[]).length).toBe(before);
   });
 
   it('when /metadata is read, then Patient declares $member-match', async () => {

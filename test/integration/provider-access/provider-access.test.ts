@@ -437,7 +437,7 @@ describe('CapabilityStatement', () => {
   it('when /metadata is read, then Group declares $export, $davinci-data-export and $provider-member-match, and Patient $export (and the Payer-to-Payer $member-match)', async () => {
     const cs = (await authed(srv).get('/fhir/metadata')).body as { rest: Array<{ resource: Array<{ type: string; operation?: Array<{ name: string; definition: string }> }> }> };
     const ops = (type: string) => (cs.rest[0].resource.find((r) => r.type === type)?.operation ?? []).map((o) => o.name).sort();
-    expect(ops('Group')).toEqual(['davinci-data-export', 'export', 'provider-member-match']);
+    expect(ops('Group')).toEqual(['bulk-member-match', 'davinci-data-export', 'export', 'provider-member-match']);
     expect(ops('Patient')).toEqual(['everything', 'export', 'member-match']);
   });
 });
