@@ -33,6 +33,7 @@ import { policyDeps } from './auth/access-policy.js';
 import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
+import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
 import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
 import { bulkExport } from './fhir/bulk/bulk-export.js';
 import { groupResourceMembers } from './fhir/bulk/group-members.js';
@@ -178,7 +179,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     clock,
     retryAfterSeconds: config.bulkRetryAfterSeconds,
     kindFor: () => 'bulk',
-    withheld: (job) => providerAccess?.withheld(job) ?? Promise.resolve([]),
+    withheld: async (job) => [...((await providerAccess?.withheld(job)) ?? []), ...((await payerToPayer?.withheld(job)) ?? [])],
   });
   const appDeps = { config: { ...config, baseUrl }, store, registry, validate: validator.validate, clock, newId, bulk };
   const pa = providerAccessApi({
@@ -230,7 +231,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     instanceId: `${hostname()}:${process.pid}:${crypto.randomUUID()}`,
     retentionMs: config.bulkRetentionHours * 3_600_000,
     leaseMs: config.bulkLeaseSeconds * 1000,
-    hooks: (kind) => (kind === PROVIDER_ACCESS_KIND ? pa.hooks : generic),
+    hooks: (kind) => (kind === PROVIDER_ACCESS_KIND ? pa.hooks : kind === PAYER_TO_PAYER_KIND ? p2p.hooks : generic),
     onError: (err, jobId) => logger.error({ err, jobId }, 'bulk export failed'),
   });
   const rebuildTimer =
@@ -245,9 +246,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   rebuildTimer?.unref();
   const app = createApp({
     ...appDeps,
+    // Payer-to-Payer first: its Group export operations answer payer clients only and leave the rest.
     apis: mergeApis(
-      pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
       p2p.parts(payerToPayerRoutes({ api: p2p, verify: auth.verify })),
+      pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),
     capabilityStatement,
     auth,

@@ -16,6 +16,8 @@ import type { ResourceStore } from '../../store/port.js';
 import { memberFinder } from './member-finder.js';
 import { memberMatchOperation } from './member-match-operation.js';
 import { bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
+import { payerExport } from './payer-export.js';
+import { issuerFor } from '../../auth/auth-deps.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { FhirContext, FhirRequest, FhirResponse } from '../../fhir/rest/types.js';
@@ -49,7 +51,8 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
   const system = (req: Partial<FhirRequest> & Pick<FhirRequest, 'method' | 'path'>): Promise<FhirResponse> =>
     dispatch({ ...o.engine, access: fullAccess('system:payer-to-payer') }, { query: [], headers: {}, ...req });
   const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock };
-  const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId })];
+  const exporting = payerExport({ store: o.store, clients: o.clients, data, links, groups, clock: o.clock, system, issuer: issuerFor(o.engine.baseUrl) });
+  const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId }), ...exporting.operations];
   return {
     finder,
     links,
@@ -57,6 +60,9 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
     matchConfig: config,
     /** The Access of another payer's backend request, or undefined for any other caller. */
     payerCaller: caller,
+    /** The export runner's hooks for PAYER_TO_PAYER_KIND jobs, and the members a finished one withholds. */
+    hooks: exporting.hooks,
+    withheld: exporting.withheld,
     operations,
     capability: {
       Patient: [

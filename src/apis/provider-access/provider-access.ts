@@ -13,6 +13,7 @@ import type { Access } from '../../fhir/access.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { ExportHooks } from '../../fhir/bulk/export-runner.js';
 import type { ExportJob } from '../../fhir/bulk/export-jobs.js';
+import { withoutExportType } from '../../fhir/bulk/export-request.js';
 import { badRequest, forbidden, methodNotAllowed, notFound } from '../../fhir/outcome.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import type { ExportGrant, FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
@@ -275,24 +276,3 @@ export function providerAccessApi(o: ProviderAccessOptions) {
 export type ProviderAccessApi = ReturnType<typeof providerAccessApi>;
 
 /** The match Group header: PDex pdex-provider-member-match (members rendered on read). */
-/** The request without its exportType parameter (query or Parameters body), and that parameter's value. */
-function withoutExportType(req: FhirRequest): { exportType?: string; rest: FhirRequest } {
-  let exportType: string | undefined;
-  const query = req.query.filter(([k, v]) => {
-    if (k !== 'exportType') return true;
-    exportType = v;
-    return false;
-  });
-  let body = req.body;
-  const params = body as { resourceType?: string; parameter?: Array<Record<string, unknown>> } | undefined;
-  if (params && typeof params === 'object' && params.resourceType === 'Parameters' && Array.isArray(params.parameter)) {
-    const kept = params.parameter.filter((p) => {
-      if (p.name !== 'exportType') return true;
-      const v = p.valueCanonical ?? p.valueString ?? p.valueUri ?? p.valueCode;
-      if (typeof v === 'string') exportType = v;
-      return false;
-    });
-    body = { ...params, parameter: kept };
-  }
-  return { ...(exportType !== undefined ? { exportType } : {}), rest: { ...req, query, body } };
-}

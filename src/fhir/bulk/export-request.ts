@@ -9,6 +9,7 @@
  * one type are ORed); a type named in `_type` without a filter is exported whole.
  */
 import type { Parameters } from '@medplum/fhirtypes';
+import type { FhirRequest } from '../rest/types.js';
 import { badRequest } from '../outcome.js';
 import { dateRange } from '../search/date-range.js';
 import { parseSearch } from '../search/parse.js';
@@ -142,4 +143,29 @@ export function parseExportSpec(pairs: Array<[string, string]>, ctx: ExportParse
 export function assertRespondAsync(prefer: string | undefined): void {
   const ok = (prefer ?? '').split(/[;,]/).some((p) => p.trim().toLowerCase() === 'respond-async');
   if (!ok) throw badRequest('A bulk export is asynchronous: send the header Prefer: respond-async');
+}
+
+/**
+ * Da Vinci ATR `$davinci-data-export`: the request without its `exportType` parameter (query or
+ * Parameters body), and that parameter's value, so the rest can go to the Bulk Data kick-off.
+ */
+export function withoutExportType(req: FhirRequest): { exportType?: string; rest: FhirRequest } {
+  let exportType: string | undefined;
+  const query = req.query.filter(([k, v]) => {
+    if (k !== 'exportType') return true;
+    exportType = v;
+    return false;
+  });
+  let body = req.body;
+  const params = body as { resourceType?: string; parameter?: Array<Record<string, unknown>> } | undefined;
+  if (params && typeof params === 'object' && params.resourceType === 'Parameters' && Array.isArray(params.parameter)) {
+    const kept = params.parameter.filter((p) => {
+      if (p.name !== 'exportType') return true;
+      const v = p.valueCanonical ?? p.valueString ?? p.valueUri ?? p.valueCode;
+      if (typeof v === 'string') exportType = v;
+      return false;
+    });
+    body = { ...params, parameter: kept };
+  }
+  return { ...(exportType !== undefined ? { exportType } : {}), rest: { ...req, query, body } };
 }

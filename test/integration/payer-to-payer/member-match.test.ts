@@ -25,6 +25,8 @@ const FHIR_JSON = 'application/fhir+json';
 let srv: TestServer;
 let payer: { clientId: string; key: CryptoKey };
 let other: { clientId: string; key: CryptoKey };
+/** The Group the official $bulk-member-match example produced (exported below). */
+let matchedGroupId: string;
 
 const example = (): Parameters => JSON.parse(readFileSync(join(FIXTURES, 'davinci-hrex/Parameters-member-match-in.json'), 'utf8')) as Parameters;
 const part = <T>(p: Parameters, name: string): T => (p.parameter ?? []).find((x) => x.name === name)?.resource as T;
@@ -275,10 +277,55 @@ describe('$member-match', () => {
     expect(matched.member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
     expect(matched.contained?.[0]).toMatchObject({ resourceType: 'Patient', id: 'm0', birthDate: '1974-12-25' });
     expect(matched.member?.[0].entity.extension?.[0].valueReference?.reference).toBe('#m0');
+    matchedGroupId = matched.id as string;
     const read = await authed(srv, token).get(`/fhir/Group/${matched.id}`);
     expect(read.status).toBe(200);
     expect((read.body as Group).member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
     expect([403, 404]).toContain((await authed(srv, await tokenOf(other, 'third-plan')).get(`/fhir/Group/${matched.id}`)).status);
+  });
+
+  it('when the payer exports its matched Group (payertopayer), then the files hold the member\'s releasable data only: no amounts, nothing older than five years, no denied or drug PA, nothing sensitive under #regular', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const kick = await authed(srv, token)
+      .post(`/fhir/Group/${matchedGroupId}/$davinci-data-export`)
+      .set('Content-Type', FHIR_JSON)
+      .set('Prefer', 'respond-async')
+      .send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'exportType', valueCanonical: 'hl7.fhir.us.davinci-pdex#payertopayer' }, { name: '_type', valueString: 'Patient,ExplanationOfBenefit,Observation' }] }));
+    expect(kick.status, JSON.stringify(kick.body)).toBe(202);
+    const status = String(kick.headers['content-location']).slice(srv.url.length);
+    let manifest: { request: string; output: Array<{ type: string; url: string; count?: number }> } | undefined;
+    for (let i = 0; i < 200 && !manifest; i++) {
+      const res = await authed(srv, token).get(status);
+      if (res.status === 200) manifest = res.body as typeof manifest;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(manifest?.request).toBe(`${srv.baseUrl}/Group/${matchedGroupId}/$davinci-data-export`);
+    const files = new Map<string, Array<{ resourceType: string; id: string } & Record<string, unknown>>>();
+    for (const o of manifest?.output ?? []) {
+      const text = (await authed(srv, token).get(o.url.slice(srv.url.length))).text;
+      const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { resourceType: string; id: string });
+      expect(lines.length).toBe(o.count);
+      files.set(o.type, lines);
+    }
+    expect((files.get('Patient') ?? []).map((p) => p.id)).toEqual(['hrex-person']);
+    const eobs = (files.get('ExplanationOfBenefit') ?? []).map((e) => e.id);
+    expect(eobs).toEqual(expect.arrayContaining(['eob-recent', 'pa-pp-ok-r']));
+    for (const hidden of ['eob-old', 'pa-pp-denied-r', 'pa-pp-drug-r']) expect(eobs).not.toContain(hidden);
+    for (const e of files.get('ExplanationOfBenefit') ?? []) expect(e.payment ?? e.total).toBeUndefined();
+    expect((files.get('Observation') ?? []).map((o) => o.id)).toEqual(['obs-plain']);
+    // The disclosure is recorded.
+    const audit = (await authed(srv).get('/fhir/AuditEvent?entity=Patient/hrex-person&_count=200')).body as Bundle;
+    expect((audit.entry ?? []).some((e) => String((e.resource as { outcomeDesc?: string }).outcomeDesc).startsWith('Payer-to-Payer bulk export'))).toBe(true);
+  });
+
+  it('when the export is asked with another exportType, or by a payer that did not make the Group, then 400 / 404', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const wrong = await authed(srv, token).post(`/fhir/Group/${matchedGroupId}/$davinci-data-export`).set('Content-Type', FHIR_JSON).set('Prefer', 'respond-async')
+      .send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'exportType', valueCanonical: 'hl7.fhir.us.davinci-pdex#provider-download' }] }));
+    expect(wrong.status).toBe(400);
+    const third = await authed(srv, await tokenOf(other, 'third-plan')).get(`/fhir/Group/${matchedGroupId}/$export`).set('Prefer', 'respond-async');
+    expect(third.status).toBe(404);
+    expect((third.body as OperationOutcome).resourceType).toBe('OperationOutcome');
   });
 
   it('when a bulk request mixes a match, an ambiguous member, an expired Consent and a stranger, then each lands in its Group and one failure does not fail the others', async () => {
