@@ -17,6 +17,7 @@ import { memberFinder } from './member-finder.js';
 import { memberMatchOperation } from './member-match-operation.js';
 import { bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
 import { payerExport } from './payer-export.js';
+import { memberChoices } from './member-choice.js';
 import { issuerFor } from '../../auth/auth-deps.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import { fullAccess } from '../../fhir/access.js';
@@ -53,9 +54,13 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
   const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock };
   const exporting = payerExport({ store: o.store, clients: o.clients, data, links, groups, clock: o.clock, system, issuer: issuerFor(o.engine.baseUrl) });
   const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId }), ...exporting.operations];
+  const choices = memberChoices({ store: o.store, payer: o.payer, system, clock: o.clock });
   return {
     finder,
     links,
+    /** Our members' other payers and their Payer-to-Payer opt-ins (the requesting side). */
+    choices,
+    system,
     data,
     matchConfig: config,
     /** The Access of another payer's backend request, or undefined for any other caller. */
