@@ -16,6 +16,40 @@ const setting = <T extends z.ZodType>(env: string, schema: T, doc: string): Sett
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** PAYER_ENDPOINTS: JSON array, one entry per other payer this server requests data from. */
+export const payerEndpointSchema = z
+  .object({
+    /** The other payer's Organization in our store (what members' Coverages and opt-ins name). */
+    payer: z.string().regex(/^Organization\/[A-Za-z0-9\-.]{1,64}$/),
+    fhirBase: z.string().url(),
+    tokenUrl: z.string().url(),
+    clientId: z.string().min(1).max(200),
+    /** A file holding our private JWK (with kid and alg) registered with that payer, or `{ "key": <JWK> }`. */
+    keyFile: z.string().min(1),
+    scope: z.string().min(1).default('system/*.rs'),
+  })
+  .strict();
+export type PayerEndpoint = z.output<typeof payerEndpointSchema>;
+
+const payerEndpoints = z
+  .string()
+  .transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(payerEndpointSchema).max(100))
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    for (const e of list) {
+      if (seen.has(e.payer)) ctx.addIssue({ code: 'custom', message: `${e.payer} is listed twice` });
+      seen.add(e.payer);
+    }
+  });
+
 /** MEMBER_MATCH_RULES: JSON `{ "rules": [{ field, compare, weight, required }], "threshold" }`, checked for sense. */
 const matchRules = z
   .string()
@@ -87,6 +121,16 @@ export const SETTINGS = {
     'Member matching (`$member-match`, `$bulk-member-match`), JSON `{"rules":[{"field","compare","weight","required"}],"threshold"}`; fields ' +
       '`family`, `given`, `birthDate`, `gender`, `memberId`, `postalCode`, `phone`, `email`; compare `exact` or `normalised`. Default: last name, first name, date of birth and gender ' +
       'required (20 each) and the member ID (20: the same confirms, a different one sinks the score), threshold 80. See README "Member matching".',
+  ),
+  payerEndpoints: setting(
+    'PAYER_ENDPOINTS',
+    payerEndpoints.default([]),
+    'Other payers this server requests Payer-to-Payer data from, JSON `[{"payer":"Organization/<id>","fhirBase","tokenUrl","clientId","keyFile","scope"?}]`; `keyFile` holds our private JWK registered with that payer (SMART Backend Services). Default none.',
+  ),
+  payerRequestMinutes: setting(
+    'PAYER_REQUEST_MINUTES',
+    int(0, 24 * 60).default(60),
+    'How often the Payer-to-Payer scheduler looks for members to request data for (new enrollments with an opt-in; concurrent payers quarterly) and retries failed steps (`0`: only on request).',
   ),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
   accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),

@@ -18,6 +18,9 @@ import { memberMatchOperation } from './member-match-operation.js';
 import { bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
 import { payerExport } from './payer-export.js';
 import { memberChoices } from './member-choice.js';
+import { outbound } from './outbound.js';
+import { payerScheduler } from './scheduler.js';
+import type { PayerEndpoint } from '../../config.js';
 import { issuerFor } from '../../auth/auth-deps.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import { fullAccess } from '../../fhir/access.js';
@@ -37,6 +40,10 @@ export interface PayerToPayerOptions {
   /** Our payer Organization. */
   payer: { reference: string; display?: string };
   matchConfig?: MatchConfig;
+  /** Other payers we request data from (PAYER_ENDPOINTS). */
+  endpoints?: readonly PayerEndpoint[];
+  /** Unique per process: the owner of the requests it works on. */
+  instanceId?: string;
   clock: () => Date;
   newId: () => string;
 }
@@ -55,12 +62,17 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
   const exporting = payerExport({ store: o.store, clients: o.clients, data, links, groups, clock: o.clock, system, issuer: issuerFor(o.engine.baseUrl) });
   const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId }), ...exporting.operations];
   const choices = memberChoices({ store: o.store, payer: o.payer, system, clock: o.clock });
+  const requesting = outbound({ store: o.store, docs: o.docs, choices, endpoints: o.endpoints ?? [], payer: o.payer, system, clock: o.clock });
+  const scheduler = payerScheduler({ store: o.store, outbound: requesting, choices, payer: o.payer, clock: o.clock, instanceId: o.instanceId ?? `instance-${o.newId()}` });
   return {
     finder,
     links,
     /** Our members' other payers and their Payer-to-Payer opt-ins (the requesting side). */
     choices,
     system,
+    /** The requesting side: requests to other payers, and the scheduler that runs them. */
+    outbound: requesting,
+    scheduler,
     data,
     matchConfig: config,
     /** The Access of another payer's backend request, or undefined for any other caller. */

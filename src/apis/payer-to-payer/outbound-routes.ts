@@ -1,0 +1,42 @@
+/**
+ * Staff routes of the requesting side (JSON, outside the FHIR base):
+ *  - `GET /admin/payer-requests[?patient=][&status=pending|done|no-match|refused|failed]`: each member and
+ *    payer's request with every step (token, match, import; failures with the reason), newest due first;
+ *  - `POST /admin/payer-requests/run`: run the scheduler now (discover opt-ins, attempt what is due);
+ *    answers what it did.
+ */
+import type { Express, Request } from 'express';
+import { z } from 'zod';
+import { route } from '../../http/audience.js';
+import { badRequest, forbidden } from '../../fhir/outcome.js';
+import type { TokenVerifier } from '../../auth/verify-token.js';
+import { oauthJson } from '../../auth/routes/oauth-handler.js';
+import type { FilterDocument } from '../../store/port.js';
+import type { Outbound } from './outbound.js';
+import type { PayerScheduler } from './scheduler.js';
+
+const listQuery = z.object({
+  patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional(),
+  status: z.enum(['pending', 'done', 'no-match', 'refused', 'failed']).optional(),
+});
+
+export function outboundRoutes(deps: { outbound: Outbound; scheduler: PayerScheduler; verify: TokenVerifier }): (app: Express) => void {
+  const staff = async (req: Request): Promise<void> => {
+    const token = await deps.verify(req.get('Authorization'));
+    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
+  };
+  const admin = (method: 'get' | 'post', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });
+  return (app) => {
+    route(app, admin('get', '/admin/payer-requests', 'Payer-to-Payer requests to other payers, with every step'), oauthJson(async (req) => {
+      await staff(req);
+      const r = listQuery.safeParse(req.query);
+      if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const filter: FilterDocument = { ...(r.data.patient ? { patient: r.data.patient } : {}), ...(r.data.status ? { status: r.data.status } : {}) };
+      return deps.outbound.requests.find(filter, { sort: [['due', -1]], limit: 1_000 });
+    }));
+    route(app, admin('post', '/admin/payer-requests/run', 'run the Payer-to-Payer scheduler now'), oauthJson(async (req) => {
+      await staff(req);
+      return deps.scheduler.tick();
+    }));
+  };
+}
