@@ -34,6 +34,7 @@ import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
 import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
+import { outboundRoutes } from './apis/payer-to-payer/outbound-routes.js';
 import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
 import { bulkExport } from './fhir/bulk/bulk-export.js';
 import { groupResourceMembers } from './fhir/bulk/group-members.js';
@@ -141,6 +142,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const seeded = await seedIfEmpty({ store, registry, baseUrl, members: config.seedMembers, seed: config.seed, logger });
   const clock = (): Date => new Date();
   const newId = (): string => crypto.randomUUID();
+  /** This process among the instances sharing the store (export leases, payer request leases). */
+  const instanceId = `${hostname()}:${process.pid}:${crypto.randomUUID()}`;
   // Provider Access needs the auth server's client registry, and the auth server asks Provider Access
   // about provider backends' requests: the API is assembled right after, and reached through this.
   let providerAccess: ProviderAccessApi | undefined;
@@ -205,10 +208,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     clients: auth.deps.clients,
     payer: { reference: config.payerOrganization, ...(payerOrg && !payerOrg.del && (payerOrg.res as { name?: string }).name ? { display: (payerOrg.res as { name: string }).name } : {}) },
     ...(config.memberMatchRules ? { matchConfig: config.memberMatchRules } : {}),
+    endpoints: config.payerEndpoints,
+    instanceId,
     clock,
     newId,
   });
   payerToPayer = p2p;
+  const payerTimer =
+    config.payerRequestMinutes > 0
+      ? setInterval(() => {
+          p2p.scheduler.tick().then(
+            (report) => {
+              if (report.discovered + report.attempted > 0) logger.info(report, 'payer-to-payer requests run');
+            },
+            (err: unknown) => logger.error({ err }, 'payer-to-payer scheduler failed'),
+          );
+        }, config.payerRequestMinutes * 60_000)
+      : undefined;
+  payerTimer?.unref();
   if ((await pa.attribution.lists.find({}, { limit: 1 })).length === 0 && (await store.find({ filter: { type: 'Patient' }, sort: [['_id', 1]], limit: 1 })).records.length > 0) {
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
@@ -228,7 +245,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     docs,
     files: files.files,
     clock,
-    instanceId: `${hostname()}:${process.pid}:${crypto.randomUUID()}`,
+    instanceId,
     retentionMs: config.bulkRetentionHours * 3_600_000,
     leaseMs: config.bulkLeaseSeconds * 1000,
     hooks: (kind) => (kind === PROVIDER_ACCESS_KIND ? pa.hooks : kind === PAYER_TO_PAYER_KIND ? p2p.hooks : generic),
@@ -248,7 +265,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...appDeps,
     // Payer-to-Payer first: its Group export operations answer payer clients only and leave the rest.
     apis: mergeApis(
-      p2p.parts(payerToPayerRoutes({ api: p2p, verify: auth.verify })),
+      p2p.parts(
+        (app) => {
+          payerToPayerRoutes({ api: p2p, verify: auth.verify, auth: auth.deps, payer: config.payerOrganization })(app);
+          outboundRoutes({ outbound: p2p.outbound, scheduler: p2p.scheduler, verify: auth.verify })(app);
+        },
+      ),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),
     capabilityStatement,
@@ -278,6 +300,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.closeAllConnections();
       });
       if (rebuildTimer) clearInterval(rebuildTimer);
+      if (payerTimer) clearInterval(payerTimer);
       await runner?.stop();
       await store.close();
       await docs.close();

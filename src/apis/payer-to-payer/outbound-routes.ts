@@ -2,17 +2,18 @@
  * Staff routes of the requesting side (JSON, outside the FHIR base):
  *  - `GET /admin/payer-requests[?patient=][&status=pending|done|no-match|refused|failed]`: each member and
  *    payer's request with every step (token, match, import; failures with the reason), newest due first;
+ *  - `POST /admin/payer-requests/{patient}/{payer}/retry`: make a request due again;
  *  - `POST /admin/payer-requests/run`: run the scheduler now (discover opt-ins, attempt what is due);
  *    answers what it did.
  */
 import type { Express, Request } from 'express';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
-import { badRequest, forbidden } from '../../fhir/outcome.js';
+import { badRequest, forbidden, notFound } from '../../fhir/outcome.js';
 import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import type { FilterDocument } from '../../store/port.js';
-import type { Outbound } from './outbound.js';
+import { requestKey, type Outbound } from './outbound.js';
 import type { PayerScheduler } from './scheduler.js';
 
 const listQuery = z.object({
@@ -33,6 +34,17 @@ export function outboundRoutes(deps: { outbound: Outbound; scheduler: PayerSched
       if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const filter: FilterDocument = { ...(r.data.patient ? { patient: r.data.patient } : {}), ...(r.data.status ? { status: r.data.status } : {}) };
       return deps.outbound.requests.find(filter, { sort: [['due', -1]], limit: 1_000 });
+    }));
+    route(app, admin('post', '/admin/payer-requests/:patient/:payer/retry', 'make a finished or failed request due again (its data is replaced, not duplicated)'), oauthJson(async (req) => {
+      await staff(req);
+      const ids = z.object({ patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/), payer: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/) }).safeParse(req.params);
+      if (!ids.success) throw badRequest('patient and payer ids expected');
+      const key = requestKey(ids.data.patient, `Organization/${ids.data.payer}`);
+      const current = await deps.outbound.requests.get(key);
+      if (!current) throw notFound(`No request for Patient/${ids.data.patient} and Organization/${ids.data.payer}`);
+      const again = await deps.outbound.requests.update(key, { status: current.status }, { status: 'pending', attempts: 0, due: Date.now() });
+      if (!again) throw badRequest('The request changed meanwhile; try again');
+      return again;
     }));
     route(app, admin('post', '/admin/payer-requests/run', 'run the Payer-to-Payer scheduler now'), oauthJson(async (req) => {
       await staff(req);

@@ -1,19 +1,26 @@
 /**
- * The Payer-to-Payer API's own routes (JSON, outside the FHIR base), for payer staff (`admin`):
- *  - `GET /admin/member-match/decisions[?outcome=matched|none|ambiguous][&patient=][&limit=]`: the
- *    recorded match decisions with their candidates' scores, field by field, and the consent result,
- *    newest first, to review match quality;
- *  - `GET /admin/member-match/rules`: the match rules in force (MEMBER_MATCH_RULES or the default);
- *  - `GET /admin/payer-links[?patient=]`: which other payers may currently read which members, and why.
+ * The Payer-to-Payer API's own routes (outside the FHIR base):
+ *  - payer staff (`admin`, JSON), to review matching:
+ *    - `GET /admin/member-match/decisions[?outcome=matched|none|ambiguous][&patient=][&limit=]`: the
+ *      recorded match decisions with their candidates' scores, field by field, and the consent result,
+ *      newest first, to review match quality;
+ *    - `GET /admin/member-match/rules`: the match rules in force (MEMBER_MATCH_RULES or the default);
+ *    - `GET /admin/payer-links[?patient=]`: which other payers may currently read which members, and why;
+ *  - payer staff (`admin`, JSON), a member's other payers and opt-in: other-payer-routes.ts;
+ *  - members (`member`, pages) choosing, and anyone (`public`) reading about it: member-opt-in-routes.ts.
+ * Errors are OperationOutcomes (the error middleware); token problems are OAuth errors as everywhere.
  */
 import type { Express, Request } from 'express';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
 import { badRequest, forbidden } from '../../fhir/outcome.js';
-import type { TokenVerifier } from '../../auth/verify-token.js';
+import type { AuthDeps } from '../../auth/auth-deps.js';
+import type { TokenVerifier, VerifiedToken } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import type { FilterDocument } from '../../store/port.js';
 import type { PayerToPayerApi } from './payer-to-payer.js';
+import { memberOptInRoutes } from './member-opt-in-routes.js';
+import { otherPayerRoutes } from './other-payer-routes.js';
 
 const decisionQuery = z.object({
   outcome: z.enum(['matched', 'none', 'ambiguous']).optional(),
@@ -28,12 +35,24 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
-export function payerToPayerRoutes(deps: { api: PayerToPayerApi; verify: TokenVerifier }): (app: Express) => void {
+export interface PayerToPayerRouteDeps {
+  api: PayerToPayerApi;
+  verify: TokenVerifier;
+  /** The sign-in sessions of the member page, and the issuer its links use. */
+  auth: AuthDeps;
+  /** PAYER_ORGANIZATION (`Organization/<id>`): this program, never recorded as a member's other payer. */
+  payer: string;
+}
+
+export function payerToPayerRoutes(deps: PayerToPayerRouteDeps): (app: Express) => void {
   const { api, verify } = deps;
-  const staff = async (req: Request): Promise<void> => {
+  const staff = async (req: Request): Promise<VerifiedToken> => {
     const token = await verify(req.get('Authorization'));
     if (token.reach.kind !== 'all') throw forbidden('payer staff only');
+    return token;
   };
+  const otherPayers = otherPayerRoutes({ api, staff, payer: deps.payer, clock: deps.auth.clock });
+  const memberPages = memberOptInRoutes({ api, auth: deps.auth });
   const admin = (method: 'get', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });
   return (app) => {
     route(app, admin('get', '/admin/member-match/decisions', 'member-match decisions with their scores, newest first, for review'), oauthJson(async (req) => {
@@ -51,5 +70,7 @@ export function payerToPayerRoutes(deps: { api: PayerToPayerApi; verify: TokenVe
       const q = parsed(linkQuery, req.query);
       return api.links.links.find(q.patient ? { patient: q.patient } : {}, { sort: [['linkedAt', -1]], limit: 1_000 });
     }));
+    otherPayers(app);
+    memberPages(app);
   };
 }

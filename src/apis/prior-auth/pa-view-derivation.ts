@@ -3,7 +3,8 @@
  * Claim and ClaimResponse they are made from: whenever a write touches a preauthorization ClaimResponse
  * or Claim, the view is recomputed and written in the same store write (fhir/rest/derived-writes.ts),
  * so a change of PA status is visible to the member at once and the view never disagrees with its
- * sources. Deleting either source deletes the view. Clients may not write a view themselves.
+ * sources. Deleting either source deletes the view. Clients may not write a view themselves; a PA
+ * record received from another payer (meta.source an http(s) URL, an id outside `pa-`) is not a view.
  */
 import type { Claim, ClaimResponse } from '@medplum/fhirtypes';
 import { isPriorAuthClaim, isPriorAuthResponse, PA_VIEW_ID_PREFIX, priorAuthView, priorAuthViewId } from '../../domain/prior-auth-view.js';
@@ -26,7 +27,11 @@ async function viewOf(lookup: DerivationLookup, responseId: string): Promise<Der
 export const priorAuthViewDerivation: Derivation = {
   refuse(op: WriteOp) {
     if (op.record.type !== 'ExplanationOfBenefit') return undefined;
-    const isView = op.record.id.startsWith(PA_VIEW_ID_PREFIX) || (op.kind === 'put' && (op.record.res as { use?: string } | undefined)?.use === 'preauthorization');
+    const res = op.record.res as { use?: string; meta?: { source?: string } } | undefined;
+    // Another payer's PA record received through Payer-to-Payer (meta.source names their server) is
+    // their record as sent, not a view of ours: it is kept, under an id that is not ours to derive.
+    const received = /^https?:\/\//.test(res?.meta?.source ?? '');
+    const isView = op.record.id.startsWith(PA_VIEW_ID_PREFIX) || (op.kind === 'put' && res?.use === 'preauthorization' && !received);
     return isView
       ? 'Prior-authorization ExplanationOfBenefits are views of the PAS Claim and ClaimResponse (PDex Prior Authorization) and are kept by the server; write the Claim or ClaimResponse instead. Ids starting with "pa-" are reserved for them.'
       : undefined;
