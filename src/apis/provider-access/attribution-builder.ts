@@ -23,6 +23,8 @@ export interface BuildDeps {
   attribution: AttributionStore;
   /** Writes (or rewrites) a list's Group header in the FHIR store with its current size. */
   publish(list: AttributionList): Promise<void>;
+  /** Our payer Organization: only its coverage makes a member enrolled (not another payer's on file). */
+  payerOrganization?: string;
 }
 
 export interface BuildOptions {
@@ -68,7 +70,7 @@ const orgRef = (ref: string | undefined): string | undefined => (ref && /^Organi
 const practitionerRef = (ref: string | undefined): string | undefined => (ref && /^(Practitioner|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/.test(ref) ? ref : undefined);
 
 /** What the data says about one batch of members: patient → organization → wanted entry. */
-async function wantedFor(store: ResourceStore, patients: Patient[], today: string, windowStart: string): Promise<Map<string, Map<string, Wanted>>> {
+async function wantedFor(store: ResourceStore, patients: Patient[], today: string, windowStart: string, payer?: string): Promise<Map<string, Map<string, Wanted>>> {
   const refs = patients.map((p) => `Patient/${p.id}`);
   const out = new Map<string, Map<string, Wanted>>();
   const current = new Map<string, Coverage>();
@@ -78,6 +80,7 @@ async function wantedFor(store: ResourceStore, patients: Patient[], today: strin
     const start = c.period?.start?.slice(0, 10);
     const end = c.period?.end?.slice(0, 10);
     if (c.status !== 'active' || (start !== undefined && start > today) || (end !== undefined && end < today)) continue;
+    if (payer !== undefined && c.payor?.[0]?.reference !== undefined && c.payor[0].reference !== payer) continue;
     const id = c.beneficiary?.reference?.replace(/^Patient\//, '');
     if (id) current.set(id, c);
   }
@@ -172,7 +175,7 @@ export async function rebuildAttribution(deps: BuildDeps, opts: BuildOptions): P
     after = records[records.length - 1]._id;
     const patients = records.filter((r) => !r.del).map((r) => r.res as Patient);
     report.members += patients.length;
-    const wanted = await wantedFor(deps.store, patients, today, windowStart);
+    const wanted = await wantedFor(deps.store, patients, today, windowStart, deps.payerOrganization);
     const existing = await deps.attribution.members.find({ patient: { $in: patients.map((p) => p.id as string) } }, { sort: [['_id', 1]], limit: Number.MAX_SAFE_INTEGER });
     const byKey = new Map(existing.map((e) => [e._id, e]));
     for (const [patient, byOrg] of wanted) {

@@ -117,7 +117,7 @@ export function memberMatchOperation(deps: MemberMatchDeps): OperationHandler {
         const id = await findMember(deps, m);
         if (id !== undefined) found.set(m.index, id);
       }
-      const enrolled = await enrolledOn(deps.store, [...found.values()], day);
+      const enrolled = await enrolledOn(deps.store, [...found.values()], day, deps.payer.reference);
       const out = await optedOut(deps.store, [...enrolled], day);
       const result: MatchResult = { matched: [], nonMatched: [], consentConstrained: [] };
       const seen = new Set<string>();

@@ -16,8 +16,12 @@ export const PATIENT_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const refs = (ids: readonly string[]): string[] => ids.filter((id) => PATIENT_ID.test(id)).map((id) => `Patient/${id}`);
 const idOf = (reference: string | undefined): string | undefined => /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(reference ?? '')?.[1];
 
-/** Of these patients, those with an active Coverage whose period covers `day` (YYYY-MM-DD). */
-export async function enrolledOn(store: ResourceStore, patients: readonly string[], day: string): Promise<Set<string>> {
+/**
+ * Of these patients, those with an active Coverage whose period covers `day` (YYYY-MM-DD). With `payer`,
+ * only a Coverage with that payor counts: a concurrent payer's coverage recorded at enrollment
+ * (Payer-to-Payer) does not make a member enrolled with us.
+ */
+export async function enrolledOn(store: ResourceStore, patients: readonly string[], day: string, payer?: string): Promise<Set<string>> {
   const out = new Set<string>();
   const wanted = refs(patients);
   if (wanted.length === 0) return out;
@@ -25,6 +29,7 @@ export async function enrolledOn(store: ResourceStore, patients: readonly string
   for (const r of records) {
     const c = r.res as Coverage | undefined;
     if (!c || c.status !== 'active') continue;
+    if (payer !== undefined && c.payor?.[0]?.reference !== undefined && c.payor[0].reference !== payer) continue;
     const start = c.period?.start?.slice(0, 10);
     const end = c.period?.end?.slice(0, 10);
     if ((start !== undefined && start > day) || (end !== undefined && end < day)) continue;

@@ -60,7 +60,7 @@ export function providerAccessApi(o: ProviderAccessOptions) {
   const data = providerData(o.registry.resourceTypes, o.policy.compileQuery);
   const system = (req: Omit<FhirRequest, 'headers' | 'query'> & Partial<Pick<FhirRequest, 'headers' | 'query'>>): Promise<FhirResponse> =>
     dispatch({ ...o.engine, access: fullAccess('system:provider-access') }, { query: [], headers: {}, ...req });
-  const treatmentDeps = { store: o.store, attribution };
+  const treatmentDeps = { store: o.store, attribution, payerOrganization: o.payer.reference };
 
   /** Writes a list's Group header (its size today) when it differs from the stored one. */
   async function publish(list: AttributionList): Promise<void> {
@@ -233,6 +233,8 @@ export function providerAccessApi(o: ProviderAccessOptions) {
 
   const matchOperation = memberMatchOperation({ ...treatmentDeps, policy: o.policy, clients: o.clients, payer: o.payer, claimsMonths: o.claimsMonths, clock: o.clock, newId: o.newId, publish });
   const api = {
+    /** Our payer Organization: only its coverage makes a member enrolled. */
+    payerOrganization: o.payer.reference,
     /** What the CapabilityStatement declares for this API. */
     capability: {
       Group: [
@@ -261,7 +263,7 @@ export function providerAccessApi(o: ProviderAccessOptions) {
     choice,
     system,
     /** Rebuilds the rosters from PCC/PCP assignment and claims. */
-    rebuild: (by = 'system'): Promise<BuildReport> => rebuildAttribution({ store: o.store, attribution, publish }, { now: o.clock(), claimsMonths: o.claimsMonths, by }),
+    rebuild: (by = 'system'): Promise<BuildReport> => rebuildAttribution({ store: o.store, attribution, publish, payerOrganization: o.payer.reference }, { now: o.clock(), claimsMonths: o.claimsMonths, by }),
     isAttributed: (patient: string, who: { organization: string; locations?: readonly string[] }) => isAttributedTo(treatmentDeps, patient, who, o.clock()),
     /** The caller's access is a provider backend's? */
     isProvider: async (access: Access) => requesterOf(access.client ? await o.clients.get(access.client) : undefined) !== undefined,

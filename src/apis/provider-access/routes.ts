@@ -214,7 +214,7 @@ export function providerAccessRoutes(deps: RouteDeps): (app: Express) => void {
     route(app, providerDecl('post', '/provider/attribution-requests', 'ask the payer to attribute a member to the organization (checked against enrollment and claims)'), json, oauthJson(async (req, res) => {
       const caller = await providerUser(req);
       const input = parsed(requestInput, req.body);
-      const enrolled = await enrolledOn(api.store, [input.patient], dayOf(Date.now()));
+      const enrolled = await enrolledOn(api.store, [input.patient], dayOf(Date.now()), api.payerOrganization);
       const history = enrolled.has(input.patient) && (await api.hasClaimsFrom(input.patient, caller.organization));
       const list = (await api.attribution.listsOf(caller.organization)).find((l) => l.kind === 'roster');
       if (history && list) {

@@ -20,6 +20,8 @@ export interface Requester {
 export interface TreatmentDeps {
   store: ResourceStore;
   attribution: AttributionStore;
+  /** Our payer Organization (`Organization/<id>`): only its coverage makes a member enrolled. */
+  payerOrganization?: string;
 }
 
 export const dayOf = (at: Date | number): string => new Date(at).toISOString().slice(0, 10);
@@ -82,7 +84,7 @@ export async function withTreatmentRelationship(
     const entries = listed ? [listed] : (byPatient.get(p) ?? []);
     if ((await entriesFor(deps, who, entries, day, locationsOf)).length > 0) attributed.push(p);
   }
-  const enrolled = await enrolledOn(deps.store, attributed, day);
+  const enrolled = await enrolledOn(deps.store, attributed, day, deps.payerOrganization);
   const out = await optedOut(deps.store, [...enrolled], day);
   return new Set([...enrolled].filter((p) => !out.has(p)));
 }
