@@ -249,6 +249,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     retentionMs: config.bulkRetentionHours * 3_600_000,
     leaseMs: config.bulkLeaseSeconds * 1000,
     hooks: (kind) => (kind === PROVIDER_ACCESS_KIND ? pa.hooks : kind === PAYER_TO_PAYER_KIND ? p2p.hooks : generic),
+    tasks: (kind) => p2p.tasks(kind),
     onError: (err, jobId) => logger.error({ err, jobId }, 'bulk export failed'),
   });
   const rebuildTimer =

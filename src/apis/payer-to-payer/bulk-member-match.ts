@@ -10,15 +10,27 @@
  *  - `NonMatchedMembers`: no member, or several (never resolved by picking one);
  *  - `ConsentConstrainedMembers`: matched, but the Consent cannot be complied with. They refer to their
  *    submitted Patient only, so no member identity is disclosed.
- * Synchronous (PDex 2.1), up to MAX_MEMBERS per request.
+ * Synchronous (PDex 2.1) up to MAX_MEMBERS per request; with `Prefer: respond-async` (PDex 2.2) up to
+ * MAX_ASYNC_MEMBERS: 202 with a status URL, and the same Bulk Data status / manifest / download endpoints
+ * as an export, the manifest listing `Group.ndjson` (the result Groups) and `Parameters.ndjson` (the 2.1
+ * answer, for clients that read that). The members wait in the document store in chunks; the job runs in
+ * the export runner (a task), survives a restart like an export, and is visible to its client only.
  */
 import type { Group, GroupMember, Parameters, ParametersParameter, Patient } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
 import { badRequest } from '../../fhir/outcome.js';
 import type { DocumentStore, StoredDocument } from '../../store/document-port.js';
+import type { JobTask } from '../../fhir/bulk/export-runner.js';
+import type { ClientRecord } from '../../auth/records.js';
+import { payerRequester } from './payer-caller.js';
 import { matchOne, memberMatchInputs, payerClientOf, type MemberMatchDeps, type MemberMatchRequest } from './member-match-operation.js';
 
 export const MAX_MEMBERS = 1_000;
+export const MAX_ASYNC_MEMBERS = 10_000;
+/** The export-runner kind of an asynchronous `$bulk-member-match`. */
+export const BULK_MATCH_KIND = 'bulk-member-match';
+const CHUNK = 250;
+const INPUT_DAYS = 7;
 export const MATCH_PARAMETERS = 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/base-ext-match-parameters';
 const RESULT_CS = 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PdexMultiMemberMatchResultCS';
 const RESULT_DISPLAY = { match: 'Matched', nomatch: 'Not Matched', consentconstraint: 'Consent Constraint' } as const;
@@ -33,6 +45,16 @@ export interface PayerGroup extends StoredDocument {
 }
 
 export const PAYER_GROUPS = 'payer-groups';
+
+/** A chunk of an asynchronous request's members, waiting for its job. */
+interface BulkMatchInput extends StoredDocument {
+  _id: string;
+  job: string;
+  index: number;
+  /** The MemberBundle parameters of the chunk (JSON). */
+  members: string;
+}
+const BULK_MATCH_INPUTS = 'bulk-member-match-inputs';
 export const payerGroups = (docs: DocumentStore) => docs.collection<PayerGroup>(PAYER_GROUPS, { indexes: [['client']] });
 
 export interface BulkMemberMatchDeps extends MemberMatchDeps {
@@ -69,8 +91,79 @@ function resultGroup(code: keyof typeof RESULT_DISPLAY, profile: string, submitt
   };
 }
 
-export function bulkMemberMatchOperation(deps: BulkMemberMatchDeps): OperationHandler {
+/** Matches every submitted member and builds the answer; stores the matched Group for the client. */
+async function matchAll(deps: BulkMemberMatchDeps, client: ClientRecord, submitted: Submitted[], batch: string, progress?: (done: number) => Promise<void>): Promise<{ out: Parameters; groups: Group[]; matched: string[] }> {
   const groups = payerGroups(deps.docs);
+  const matched: Array<{ s: Submitted; patient: string }> = [];
+  const nonMatched: Submitted[] = [];
+  const constrained: Submitted[] = [];
+  const seen = new Set<string>();
+  for (const s of submitted) {
+    const answer = await matchOne(deps, client, s.input, 'bulk-member-match', { id: batch, index: s.index });
+    if (answer.kind === 'matched' && !seen.has(answer.patient)) {
+      seen.add(answer.patient);
+      matched.push({ s, patient: answer.patient });
+    } else if (answer.kind === 'consent') constrained.push(s);
+    else nonMatched.push(s);
+    if (progress && (s.index + 1) % 50 === 0) await progress(s.index + 1);
+  }
+  const matchedGroup = resultGroup(
+    'match',
+    'pdex-member-match-group',
+    matched.map((m) => m.s),
+    matched.map((m) => ({ entity: { reference: `Patient/${m.patient}`, extension: [pointer(m.s)] } })),
+    deps.payer,
+  );
+  if (matched.length > 0) {
+    const id = `p2p-${batch}`.slice(0, 64);
+    matchedGroup.id = id;
+    matchedGroup.name = `Members matched for ${client.name}`;
+    await deps.system({ method: 'PUT', path: ['Group', id], body: matchedGroup });
+    await groups.put({ _id: id, client: client._id, organization: client.organization as string, createdAt: deps.clock().getTime() });
+  }
+  const result: Group[] = [matchedGroup];
+  const parameter: ParametersParameter[] = [{ name: 'MatchedMembers', resource: matchedGroup }];
+  const submittedMember = (s: Submitted): GroupMember => ({ entity: { reference: `#m${s.index}`, extension: [pointer(s)] } });
+  if (nonMatched.length > 0) {
+    const g = resultGroup('nomatch', 'pdex-member-no-match-group', nonMatched, nonMatched.map(submittedMember), deps.payer);
+    result.push(g);
+    parameter.push({ name: 'NonMatchedMembers', resource: g });
+  }
+  if (constrained.length > 0) {
+    const g = resultGroup('consentconstraint', 'pdex-member-consent-constraint-group', constrained, constrained.map(submittedMember), deps.payer);
+    result.push(g);
+    parameter.push({ name: 'ConsentConstrainedMembers', resource: g });
+  }
+  const out: Parameters = { resourceType: 'Parameters', meta: { profile: [`${PDEX_SD}/pdex-parameters-multi-member-match-bundle-out`] }, parameter };
+  return { out, groups: result, matched: matched.map((m) => m.patient) };
+}
+
+/** The MemberBundles of a request, each parsed (400 for the first malformed one, before anything is recorded). */
+function submittedOf(bundles: NonNullable<Parameters['parameter']>): Submitted[] {
+  return bundles.map((b, index) => ({ index, input: memberMatchInputs(b.part ?? [], `MemberBundle ${index + 1}`) }));
+}
+
+const wantsAsync = (prefer: string | undefined): boolean => (prefer ?? '').split(/[;,]/).some((p) => p.trim().toLowerCase() === 'respond-async');
+
+/** The runner task of an asynchronous request: its chunks in order, the answer as Group and Parameters NDJSON. */
+export function bulkMatchTask(deps: BulkMemberMatchDeps): JobTask {
+  const inputs = deps.docs.collection<BulkMatchInput>(BULK_MATCH_INPUTS, { indexes: [['job']] });
+  return {
+    async run(job, io) {
+      const client = await deps.clients.get(job.client);
+      if (!client || !payerRequester(client)) throw new Error('the requesting client is no longer a payer client');
+      const chunks = await inputs.find({ job: job._id }, { sort: [['index', 1]], limit: 10_000 });
+      const bundles = chunks.flatMap((c) => JSON.parse(c.members) as NonNullable<Parameters['parameter']>);
+      const { out, groups } = await matchAll(deps, client, submittedOf(bundles), job._id, (done) => io.progress(`${done} of ${bundles.length} members matched`));
+      await io.write('Group', groups.map((g) => JSON.stringify(g)));
+      await io.write('Parameters', [JSON.stringify(out)]);
+      for (const c of chunks) await inputs.delete(c._id);
+    },
+  };
+}
+
+export function bulkMemberMatchOperation(deps: BulkMemberMatchDeps): OperationHandler {
+  const inputs = deps.docs.collection<BulkMatchInput>(BULK_MATCH_INPUTS, { indexes: [['job']] });
   return {
     type: 'Group',
     name: 'bulk-member-match',
@@ -84,46 +177,24 @@ export function bulkMemberMatchOperation(deps: BulkMemberMatchDeps): OperationHa
       const unknown = bundles.find((p) => p.name !== 'MemberBundle');
       if (unknown) throw badRequest(`$bulk-member-match: unknown parameter ${JSON.stringify(unknown.name)} (expected MemberBundle)`);
       if (bundles.length === 0) throw badRequest('$bulk-member-match needs at least one MemberBundle');
-      if (bundles.length > MAX_MEMBERS) throw badRequest(`$bulk-member-match takes at most ${MAX_MEMBERS} members per request (got ${bundles.length})`);
+      const asynchronous = wantsAsync(req.headers.prefer);
+      const max = asynchronous ? MAX_ASYNC_MEMBERS : MAX_MEMBERS;
+      if (bundles.length > max) {
+        throw badRequest(`$bulk-member-match takes at most ${max} members per request${asynchronous ? '' : ` without Prefer: respond-async (up to ${MAX_ASYNC_MEMBERS} with it)`} (got ${bundles.length})`);
+      }
       // Parse every member first: a malformed one fails the request before anything is recorded.
-      const submitted: Submitted[] = bundles.map((b, index) => ({ index, input: memberMatchInputs(b.part ?? [], `MemberBundle ${index + 1}`) }));
-
-      const batch = deps.newId();
-      const matched: Array<{ s: Submitted; patient: string }> = [];
-      const nonMatched: Submitted[] = [];
-      const constrained: Submitted[] = [];
-      const seen = new Set<string>();
-      for (const s of submitted) {
-        const answer = await matchOne(deps, client, s.input, 'bulk-member-match', { id: batch, index: s.index });
-        if (answer.kind === 'matched' && !seen.has(answer.patient)) {
-          seen.add(answer.patient);
-          matched.push({ s, patient: answer.patient });
-        } else if (answer.kind === 'consent') constrained.push(s);
-        else nonMatched.push(s);
+      const submitted = submittedOf(bundles);
+      if (asynchronous) {
+        if (!ctx.bulk) throw badRequest('Asynchronous requests are not enabled on this server');
+        const id = deps.newId();
+        const exp = deps.clock().getTime() + INPUT_DAYS * 86_400_000;
+        for (let i = 0; i * CHUNK < bundles.length; i++) {
+          await inputs.put({ _id: `${id}|${i}`, job: id, index: i, members: JSON.stringify(bundles.slice(i * CHUNK, (i + 1) * CHUNK)), exp });
+        }
+        return ctx.bulk.enqueue(ctx, { id, kind: BULK_MATCH_KIND, path: 'Group/$bulk-member-match' });
       }
-
-      const matchedGroup = resultGroup(
-        'match',
-        'pdex-member-match-group',
-        matched.map((m) => m.s),
-        matched.map((m) => ({ entity: { reference: `Patient/${m.patient}`, extension: [pointer(m.s)] } })),
-        deps.payer,
-      );
-      if (matched.length > 0) {
-        const id = `p2p-${batch}`.slice(0, 64);
-        matchedGroup.id = id;
-        matchedGroup.name = `Members matched for ${client.name}`;
-        await deps.system({ method: 'PUT', path: ['Group', id], body: matchedGroup });
-        await groups.put({ _id: id, client: client._id, organization: client.organization as string, createdAt: deps.clock().getTime() });
-      }
-      const parameter: ParametersParameter[] = [{ name: 'MatchedMembers', resource: matchedGroup }];
-      const submittedMember = (s: Submitted): GroupMember => ({ entity: { reference: `#m${s.index}`, extension: [pointer(s)] } });
-      if (nonMatched.length > 0) parameter.push({ name: 'NonMatchedMembers', resource: resultGroup('nomatch', 'pdex-member-no-match-group', nonMatched, nonMatched.map(submittedMember), deps.payer) });
-      if (constrained.length > 0) {
-        parameter.push({ name: 'ConsentConstrainedMembers', resource: resultGroup('consentconstraint', 'pdex-member-consent-constraint-group', constrained, constrained.map(submittedMember), deps.payer) });
-      }
-      const out: Parameters = { resourceType: 'Parameters', meta: { profile: [`${PDEX_SD}/pdex-parameters-multi-member-match-bundle-out`] }, parameter };
-      return { status: 200, headers: {}, body: out, compartments: matched.map((m) => `Patient/${m.patient}`) };
+      const { out, matched } = await matchAll(deps, client, submitted, deps.newId());
+      return { status: 200, headers: {}, body: out, compartments: matched.map((p) => `Patient/${p}`) };
     },
   };
 }

@@ -15,7 +15,7 @@ import type { DocumentStore } from '../../store/document-port.js';
 import type { ResourceStore } from '../../store/port.js';
 import { memberFinder } from './member-finder.js';
 import { memberMatchOperation } from './member-match-operation.js';
-import { bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
+import { BULK_MATCH_KIND, bulkMatchTask, bulkMemberMatchOperation, payerGroups } from './bulk-member-match.js';
 import { payerExport } from './payer-export.js';
 import { memberChoices } from './member-choice.js';
 import { outbound } from './outbound.js';
@@ -60,7 +60,9 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
     dispatch({ ...o.engine, access: fullAccess('system:payer-to-payer') }, { query: [], headers: {}, ...req });
   const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock };
   const exporting = payerExport({ store: o.store, clients: o.clients, data, links, groups, clock: o.clock, system, issuer: issuerFor(o.engine.baseUrl) });
-  const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation({ ...matchDeps, docs: o.docs, system, newId: o.newId }), ...exporting.operations];
+  const bulkDeps = { ...matchDeps, docs: o.docs, system, newId: o.newId };
+  const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation(bulkDeps), ...exporting.operations];
+  const task = bulkMatchTask(bulkDeps);
   const choices = memberChoices({ store: o.store, payer: o.payer, system, clock: o.clock });
   const requesting = outbound({ store: o.store, docs: o.docs, choices, endpoints: o.endpoints ?? [], payer: o.payer, system, clock: o.clock });
   const scheduler = payerScheduler({ store: o.store, outbound: requesting, choices, payer: o.payer, clock: o.clock, instanceId: o.instanceId ?? `instance-${o.newId()}` });
@@ -80,6 +82,8 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
     /** The export runner's hooks for PAYER_TO_PAYER_KIND jobs, and the members a finished one withholds. */
     hooks: exporting.hooks,
     withheld: exporting.withheld,
+    /** The export runner's task for an asynchronous `$bulk-member-match`, by job kind. */
+    tasks: (kind: string) => (kind === BULK_MATCH_KIND ? task : undefined),
     operations,
     capability: {
       Patient: [
@@ -95,7 +99,7 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
           name: 'bulk-member-match',
           definition: 'http://hl7.org/fhir/us/davinci-pdex/OperationDefinition/BulkMemberMatch',
           documentation:
-            'Da Vinci PDex $bulk-member-match for other payers (role payer), synchronous, up to 1,000 MemberBundles each with its Consent: MatchedMembers (stored, readable by the requester), NonMatchedMembers, ConsentConstrainedMembers.',
+            'Da Vinci PDex $bulk-member-match for other payers (role payer): synchronous up to 1,000 MemberBundles (PDex 2.1 Parameters), or with Prefer: respond-async up to 10,000 (PDex 2.2: Bulk Data status and manifest with Group and Parameters NDJSON); each member with its Consent; MatchedMembers (stored, readable and exportable by the requester), NonMatchedMembers, ConsentConstrainedMembers.',
         },
       ],
     },

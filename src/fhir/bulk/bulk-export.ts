@@ -102,8 +102,33 @@ export function bulkExport(deps: BulkExportDeps) {
     return { status: 202, headers: { 'Content-Location': `${ctx.baseUrl}/bulk-status/${job._id}` }, body: outcome([{ severity: 'information', code: 'informational', diagnostics: 'Export started; poll the Content-Location URL' }]) };
   };
 
+  const enqueue: BulkKickoff['enqueue'] = async (ctx, task) => {
+    if (!ctx.access.client) throw forbidden('An asynchronous request needs a token issued to a registered client');
+    if (!JOB_ID.test(task.id)) throw new Error('job ids must be URL-safe');
+    const now = ctx.clock();
+    const job: ExportJob = {
+      _id: task.id,
+      client: ctx.access.client,
+      principal: ctx.access.principal,
+      request: `${ctx.baseUrl}/${task.path}`,
+      level: 'group',
+      kind: task.kind,
+      spec: '{}',
+      access: '{}',
+      status: 'queued',
+      createdAt: now.getTime(),
+      transactionTime: now.toISOString(),
+      attempts: 0,
+      output: [],
+    };
+    await jobs.insert(job);
+    deps.runner.kick();
+    return { status: 202, headers: { 'Content-Location': `${ctx.baseUrl}/bulk-status/${job._id}` }, body: outcome([{ severity: 'information', code: 'informational', diagnostics: 'Accepted; poll the Content-Location URL' }]) };
+  };
+
   return {
     kickoff,
+    enqueue,
 
     /** GET bulk-status/[job]: 202 while running, 200 with the manifest, 500 when it failed. */
     async status(jobId: string, access: Access, baseUrl: string): Promise<FhirResponse & { manifest?: unknown }> {

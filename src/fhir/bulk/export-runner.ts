@@ -26,6 +26,22 @@ export interface ExportHooks {
   written?(job: ExportJob, patientIds: string[]): Promise<void>;
 }
 
+/**
+ * A job that is not a resource export but produces NDJSON files the same way (e.g. an asynchronous
+ * `$bulk-member-match`): the runner claims it, renews its lease, and publishes its files in the manifest
+ * only when `run` has finished; a crash leaves it to be taken up again from the start, like an export.
+ */
+export interface JobTask {
+  run(job: ExportJob, io: TaskIO): Promise<void>;
+}
+
+export interface TaskIO {
+  /** Appends NDJSON lines to the job's file of this type (created on first use; one line per call item). */
+  write(type: string, lines: Iterable<string>): Promise<void>;
+  /** Renews the lease and records progress; throws when the job was cancelled meanwhile. */
+  progress(text: string): Promise<void>;
+}
+
 export interface RunnerDeps {
   store: ResourceStore;
   docs: DocumentStore;
@@ -34,6 +50,8 @@ export interface RunnerDeps {
   /** Unique per process: the lease owner. */
   instanceId: string;
   hooks: (kind: string) => ExportHooks;
+  /** Jobs of a kind that a task runs instead of an export (undefined: an export). */
+  tasks?: (kind: string) => JobTask | undefined;
   /** How long a finished job and its files are kept (ms). */
   retentionMs: number;
   /** How long a lease lasts without renewal (ms). */
@@ -92,7 +110,71 @@ export function exportRunner(deps: RunnerDeps) {
     return updated;
   }
 
+  /** Closes the files, lists them in the job and completes it (under our lease); empty files are dropped. */
+  async function complete(job: ExportJob, files: Map<string, OpenFile>, progress: string): Promise<void> {
+    const output: ExportOutput[] = [];
+    for (const [type, file] of files) {
+      if (file.buffer) await file.writer.write(file.buffer);
+      if (file.count === 0) {
+        await file.writer.abort();
+        continue;
+      }
+      const bytes = await file.writer.close();
+      output.push({ type, file: `${type}.ndjson`, count: file.count, bytes });
+    }
+    files.clear();
+    const now = deps.clock().getTime();
+    const finished = await jobs.update(job._id, ours, { status: 'completed', output, finishedAt: now, progress, exp: now + deps.retentionMs });
+    if (!finished) throw new Cancelled();
+  }
+
+  /** After an error: the files go; a cancelled or stopping job is left as it is, anything else fails. */
+  async function abandon(job: ExportJob, files: Map<string, OpenFile>, err: unknown, failure: string): Promise<void> {
+    for (const file of files.values()) await file.writer.abort().catch(() => undefined);
+    if (err instanceof Cancelled) {
+      await deps.files.removeJob(job._id);
+      return;
+    }
+    if (err instanceof Stopping) return;
+    deps.onError?.(err, job._id);
+    await deps.files.removeJob(job._id);
+    const now = deps.clock().getTime();
+    await jobs.update(job._id, ours, { status: 'failed', failure, finishedAt: now, exp: now + deps.retentionMs });
+  }
+
+  async function runTask(job: ExportJob, task: JobTask): Promise<void> {
+    await deps.files.removeJob(job._id); // a restarted job starts from nothing
+    const files = new Map<string, OpenFile>();
+    let current = job;
+    try {
+      await task.run(job, {
+        async write(type, lines) {
+          let file = files.get(type);
+          if (!file) files.set(type, (file = { writer: await deps.files.create(job._id, `${type}.ndjson`), buffer: '', count: 0 }));
+          for (const line of lines) {
+            file.buffer += `${line}\n`;
+            file.count++;
+            if (file.buffer.length >= CHUNK_BYTES) {
+              await file.writer.write(file.buffer);
+              file.buffer = '';
+            }
+          }
+        },
+        async progress(text) {
+          await yieldToEventLoop();
+          if (stopped) throw new Stopping();
+          current = await renew(current, text);
+        },
+      });
+      await complete(current, files, current.progress ?? 'done');
+    } catch (err) {
+      await abandon(current, files, err, 'The job failed on the server; start it again');
+    }
+  }
+
   async function run(job: ExportJob): Promise<void> {
+    const task = deps.tasks?.(job.kind);
+    if (task) return runTask(job, task);
     const spec = jobSpec(job);
     const access = jobAccess(job);
     const hooks = deps.hooks(job.kind);
@@ -161,35 +243,9 @@ export function exportRunner(deps: RunnerDeps) {
         if (ids.length > 0 && hooks.written) await hooks.written(job, ids);
         done += batch.length;
       }
-      const output: ExportOutput[] = [];
-      for (const [type, file] of files) {
-        if (file.buffer) await file.writer.write(file.buffer);
-        if (file.count === 0) {
-          await file.writer.abort();
-          continue;
-        }
-        const bytes = await file.writer.close();
-        output.push({ type, file: `${type}.ndjson`, count: file.count, bytes });
-      }
-      files.clear();
-      const now = deps.clock().getTime();
-      const finished = await jobs.update(
-        job._id,
-        ours,
-        { status: 'completed', output, finishedAt: now, progress: `${done} members exported`, exp: now + deps.retentionMs },
-      );
-      if (!finished) throw new Cancelled();
+      await complete(job, files, `${done} members exported`);
     } catch (err) {
-      for (const file of files.values()) await file.writer.abort().catch(() => undefined);
-      if (err instanceof Cancelled) {
-        await deps.files.removeJob(job._id);
-        return;
-      }
-      if (err instanceof Stopping) return;
-      deps.onError?.(err, job._id);
-      await deps.files.removeJob(job._id);
-      const now = deps.clock().getTime();
-      await jobs.update(job._id, ours, { status: 'failed', failure: 'The export failed on the server; start it again', finishedAt: now, exp: now + deps.retentionMs });
+      await abandon(job, files, err, 'The export failed on the server; start it again');
     }
   }
 

@@ -84,6 +84,11 @@ export interface OperationHandler {
 /** Starts a Bulk Data export (fhir/bulk/bulk-export.ts): 202 with the status URL in Content-Location. */
 export interface BulkKickoff {
   kickoff(ctx: FhirContext, target: { level: 'patient' } | { level: 'group'; id: string }, req: FhirRequest, grant?: ExportGrant): Promise<FhirResponse>;
+  /**
+   * Queues a job that a runner task of `kind` performs (not an export), owned by the caller's client,
+   * with the same status, manifest, cancel and download endpoints: 202 with the status URL.
+   */
+  enqueue(ctx: FhirContext, task: { id: string; kind: string; path: string }): Promise<FhirResponse>;
 }
 
 /**

@@ -357,6 +357,49 @@ describe('$member-match', () => {
     expect(mine.map((d) => d.batch?.index).sort()).toEqual([0, 1, 2, 3]);
   });
 
+  it('when a bulk request asks Prefer: respond-async, then 202, the status URL gives 202 then a manifest whose Group and Parameters files hold the same answer, for that client only', async () => {
+    const token = await tokenOf(payer, 'new-plan');
+    const bundleOf = (p: Parameters) => ({ name: 'MemberBundle', part: p.parameter });
+    const stranger = current();
+    Object.assign(part<Patient>(stranger, 'MemberPatient'), { name: [{ family: 'Nobody', given: ['Known'] }], birthDate: '1901-01-01' });
+    delete part<Coverage>(stranger, 'CoverageToMatch').identifier;
+    const body: Parameters = { resourceType: 'Parameters', parameter: [bundleOf(current()), bundleOf(stranger)] };
+    const kick = await authed(srv, token).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).set('Prefer', 'respond-async').send(JSON.stringify(body));
+    expect(kick.status, JSON.stringify(kick.body)).toBe(202);
+    const status = String(kick.headers['content-location']).slice(srv.url.length);
+    expect(status).toMatch(/^\/fhir\/bulk-status\//);
+    // Another payer cannot see the job.
+    expect((await authed(srv, await tokenOf(other, 'third-plan')).get(status)).status).toBe(404);
+    let manifest: { request: string; output: Array<{ type: string; url: string; count: number }> } | undefined;
+    for (let i = 0; i < 200 && !manifest; i++) {
+      const res = await authed(srv, token).get(status);
+      if (res.status === 200) manifest = res.body as typeof manifest;
+      else {
+        expect(res.status).toBe(202);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    expect(manifest?.request).toBe(`${srv.baseUrl}/Group/$bulk-member-match`);
+    expect(manifest?.output.map((o) => [o.type, o.count]).sort()).toEqual([['Group', 2], ['Parameters', 1]]);
+    const file = async (type: string) => (await authed(srv, token).get((manifest?.output.find((o) => o.type === type)?.url as string).slice(srv.url.length))).text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Group | Parameters);
+    const groups = (await file('Group')) as Group[];
+    const codes = groups.map((g) => g.code?.coding?.[0].code);
+    expect(codes).toEqual(['match', 'nomatch']);
+    expect(groups[0].member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
+    expect(groups[1].member?.map((m) => m.entity.reference)).toEqual(['#m1']);
+    const [params] = (await file('Parameters')) as Parameters[];
+    expect(part<Group>(params, 'MatchedMembers')).toEqual(groups[0]);
+    // The matched Group is the requester's, like a synchronous one.
+    expect((await authed(srv, token).get(`/fhir/Group/${groups[0].id}`)).status).toBe(200);
+  });
+
+  it('when more members are sent than a synchronous request takes, then 400 says to use Prefer: respond-async', async () => {
+    const many: Parameters = { resourceType: 'Parameters', parameter: Array.from({ length: 1_001 }, () => ({ name: 'MemberBundle', part: current().parameter })) };
+    const res = await authed(srv, await tokenOf(payer, 'new-plan')).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(many));
+    expect(res.status).toBe(400);
+    expect((res.body as OperationOutcome).issue[0].diagnostics).toMatch(/Prefer: respond-async/);
+  });
+
   it('when a bulk request is malformed (no MemberBundle, a member without MemberPatient, another parameter), then 400 and no decision is recorded', async () => {
     const token = await tokenOf(payer, 'new-plan');
     const before = ((await authed(srv).get('/admin/member-match/decisions?limit=1000')).body as unknown[]).length;
