@@ -9,8 +9,8 @@
  *    the member as performer, that payer as source (`performer` actor), us as recipient (`IRCP`),
  *    policy `#regular`, permit, disclose, for EXCHANGE_YEARS from the day it is given, backed by a
  *    DocumentReference stating what the member agreed to and how (`sourceReference`).
- *  - Withdrawing sets the member's active opt-ins for that payer to `inactive`. No opt-in in force, no
- *    request to that payer.
+ *  - Withdrawing sets the member's active opt-ins for that payer to `inactive` (and, since hrex-consent
+ *    fixes status to active, drops the profile claim). No opt-in in force, no request to that payer.
  */
 import type { Consent, Coverage, DocumentReference, Identifier, Organization, Reference } from '@medplum/fhirtypes';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
@@ -165,7 +165,11 @@ export function memberChoices(deps: MemberChoiceDeps) {
     let n = 0;
     for (const c of await consentsOf(patient)) {
       if (c.status !== 'active' || !isOptInFor(c, target)) continue;
-      await deps.system({ method: 'PUT', path: ['Consent', c.id as string], body: { ...c, status: 'inactive' } });
+      // hrex-consent fixes status to active: a withdrawn opt-in no longer claims the profile.
+      const profile = (c.meta?.profile ?? []).filter((p) => p !== DAVINCI_PROFILE.hrexConsent);
+      const meta = { ...c.meta, ...(profile.length > 0 ? { profile } : {}) };
+      if (profile.length === 0) delete meta.profile;
+      await deps.system({ method: 'PUT', path: ['Consent', c.id as string], body: { ...c, meta, status: 'inactive' } });
       n++;
     }
     return n;

@@ -23,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, type FhirResource } from 'fhir-kit-client';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import type { Bundle, Consent, Coverage, OperationOutcome, Parameters, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Consent, Coverage, Group, OperationOutcome, Parameters, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import type { PayerEndpoint } from '../../config.js';
 import type { FhirRequest, FhirResponse } from '../../fhir/rest/types.js';
 import type { DocumentStore, StoredDocument } from '../../store/document-port.js';
@@ -32,6 +32,18 @@ import type { MemberChoices, OtherPayer } from './member-choice.js';
 
 export const RECEIVED_TAG = { system: 'https://masshealth.example.org/fhir/CodeSystem/data-origin', code: 'payer-to-payer', display: 'Received from another payer' };
 const MAX_PAGES = 1_000;
+/** How long a bulk exchange waits for the payer's export before giving up (and retrying later). */
+const EXPORT_WAIT_MS = 10 * 60_000;
+
+export interface BatchResult {
+  status: 'done' | 'no-match' | 'refused';
+  detail: string;
+  theirPatient?: string;
+  imported?: number;
+  startedAt?: number;
+}
+
+const matchedGroupId = (g: Group): string => g.id as string;
 
 export type RequestStatus = 'pending' | 'done' | 'no-match' | 'refused' | 'failed';
 
@@ -166,13 +178,14 @@ export function outbound(deps: OutboundDeps) {
     };
   }
 
-  /** Rewrites a pulled resource for our store: our ids, our member, the payer as source. */
-  function adopt(resource: Resource, e: PayerEndpoint, theirPatient: string, ourPatient: string, idMap: Map<string, string>): Resource {
-    const payerKey = e.payer;
+  /** Rewrites a pulled resource for our store: our ids, our members, the payer as source. */
+  function adopt(resource: Resource, e: PayerEndpoint, patients: ReadonlyMap<string, string>, idMap: Map<string, string>): Resource {
     const text = JSON.stringify(resource, (key, value: unknown) => {
       if (key === 'reference' && typeof value === 'string') {
         const rel = value.startsWith(e.fhirBase) ? value.slice(e.fhirBase.length).replace(/^\//, '') : value;
-        if (rel === `Patient/${theirPatient}`) return `Patient/${ourPatient}`;
+        const theirPatient = rel.startsWith('Patient/') ? rel.slice('Patient/'.length) : undefined;
+        const ours = theirPatient !== undefined ? patients.get(theirPatient) : undefined;
+        if (ours) return `Patient/${ours}`;
         const mapped = idMap.get(rel);
         if (mapped) return mapped;
         return /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(rel) ? `${e.fhirBase}/${rel}` : value;
@@ -180,9 +193,51 @@ export function outbound(deps: OutboundDeps) {
       return value;
     });
     const out = JSON.parse(text) as Resource;
-    out.id = receivedId(payerKey, resource.resourceType, resource.id as string);
+    out.id = receivedId(e.payer, resource.resourceType, resource.id as string);
     out.meta = { source: e.fhirBase, tag: [RECEIVED_TAG], ...(resource.meta?.profile ? { profile: resource.meta.profile } : {}) };
     return out;
+  }
+
+  /**
+   * Stores what a payer sent for these members (their Patient id → ours): every resource but their
+   * Patients, adopted; one Provenance of ours per member naming the payer. Imported counts per member.
+   */
+  async function importFor(e: PayerEndpoint, pulled: readonly Resource[], patients: ReadonlyMap<string, string>): Promise<Map<string, number>> {
+    const kept = pulled.filter((r) => r.resourceType !== 'Patient' && r.id);
+    const idMap = new Map<string, string>(kept.map((r) => [`${r.resourceType}/${r.id}`, `${r.resourceType}/${receivedId(e.payer, r.resourceType, r.id as string)}`]));
+    const adopted = kept.map((r) => adopt(r, e, patients, idMap));
+    const now = deps.clock().toISOString();
+    const byMember = new Map<string, Resource[]>();
+    for (const r of adopted) {
+      const text = JSON.stringify(r);
+      for (const ours of new Set(patients.values())) {
+        if (!text.includes(`"Patient/${ours}"`)) continue;
+        const list = byMember.get(ours);
+        if (list) list.push(r);
+        else byMember.set(ours, [r]);
+        break;
+      }
+    }
+    const provenances: Provenance[] = [...byMember].map(([ours, resources]) => ({
+      resourceType: 'Provenance',
+      id: receivedId(e.payer, 'Provenance', `import-${ours}-${now}`),
+      meta: { source: e.fhirBase, tag: [RECEIVED_TAG] },
+      target: resources.map((r) => ({ reference: `${r.resourceType}/${r.id}` })),
+      recorded: now,
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE', display: 'create' }] },
+      agent: [
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author', display: 'Author' }] }, who: { reference: e.payer } },
+        { type: { coding: [{ system: 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/ProvenanceAgentType', code: 'transmitter', display: 'Transmitter' }] }, who: { reference: e.payer } },
+      ],
+      entity: [{ role: 'source', what: { display: `${e.fhirBase}` } }],
+    }));
+    const entries = [...adopted, ...provenances].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
+    // In transactions of at most 500, so a large history does not make one enormous write.
+    for (let i = 0; i < entries.length; i += 500) {
+      const res = await deps.system({ method: 'POST', path: [], body: { resourceType: 'Bundle', type: 'transaction', entry: entries.slice(i, i + 500) } });
+      if (res.status >= 300) throw new Error(`import of ${entries.length} resources failed (${res.status}): ${outcomeText(res.body)}`);
+    }
+    return new Map([...byMember].map(([ours, resources]) => [ours, resources.length]));
   }
 
   async function pullAndImport(req: PayerRequest, e: PayerEndpoint, client: Client, since?: number): Promise<number> {
@@ -190,43 +245,13 @@ export function outbound(deps: OutboundDeps) {
     const pulled: Resource[] = [];
     let page = (await client.request(`Patient/${theirPatient}/$everything?_count=500${since ? `&_since=${encodeURIComponent(new Date(since).toISOString())}` : ''}`)) as unknown as Bundle;
     for (let n = 0; n < MAX_PAGES; n++) {
-      for (const entry of page.entry ?? []) if (entry.resource && entry.resource.resourceType !== 'Patient' && entry.resource.id) pulled.push(entry.resource);
+      for (const entry of page.entry ?? []) if (entry.resource) pulled.push(entry.resource);
       const next = await client.nextPage({ bundle: page as unknown as FhirResource & { link: Array<{ relation: string; url: string }> } });
       if (!next) break;
       page = next as unknown as Bundle;
     }
-    const idMap = new Map<string, string>(pulled.map((r) => [`${r.resourceType}/${r.id}`, `${r.resourceType}/${receivedId(e.payer, r.resourceType, r.id as string)}`]));
-    const adopted = pulled.map((r) => adopt(r, e, theirPatient, req.patient, idMap));
-    const now = deps.clock().toISOString();
-    const provenance: Provenance | undefined =
-      adopted.length === 0
-        ? undefined
-        : {
-            resourceType: 'Provenance',
-            id: receivedId(e.payer, 'Provenance', `import-${req.patient}-${now}`),
-            meta: { source: e.fhirBase, tag: [RECEIVED_TAG] },
-            target: adopted.map((r) => ({ reference: `${r.resourceType}/${r.id}` })),
-            recorded: now,
-            activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE', display: 'create' }] },
-            agent: [
-              {
-                type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author', display: 'Author' }] },
-                who: { reference: e.payer },
-              },
-              {
-                type: { coding: [{ system: 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/ProvenanceAgentType', code: 'transmitter', display: 'Transmitter' }] },
-                who: { reference: e.payer },
-              },
-            ],
-            entity: [{ role: 'source', what: { display: `${e.fhirBase} Patient/${theirPatient}/$everything` } }],
-          };
-    const entries = [...adopted, ...(provenance ? [provenance] : [])].map((resource) => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }));
-    // In transactions of at most 500, so a large history does not make one enormous write.
-    for (let i = 0; i < entries.length; i += 500) {
-      const res = await deps.system({ method: 'POST', path: [], body: { resourceType: 'Bundle', type: 'transaction', entry: entries.slice(i, i + 500) } });
-      if (res.status >= 300) throw new Error(`import of ${entries.length} resources failed (${res.status}): ${outcomeText(res.body)}`);
-    }
-    return adopted.length;
+    const counts = await importFor(e, pulled, new Map([[theirPatient, req.patient]]));
+    return counts.get(req.patient) ?? 0;
   }
 
   /** One attempt at a request: match (if not yet), pull, import. Records each step; throws Final or retryable errors. */
@@ -264,7 +289,98 @@ export function outbound(deps: OutboundDeps) {
     return { ...out, imported: (out.imported ?? 0) + imported, lastCompleteAt: started };
   }
 
-  return { requests, attempt, endpointOf, receivedId };
+  /** Bulk Data kick-off, polling and download against the payer (fetch: fhir-kit-client has no async bulk). */
+  async function bulkExport(e: PayerEndpoint, bearer: string, groupId: string, since?: number): Promise<Resource[]> {
+    const headers = { authorization: `Bearer ${bearer}`, accept: 'application/fhir+json' };
+    const body: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'exportType', valueCanonical: 'hl7.fhir.us.davinci-pdex#payertopayer' }, ...(since ? [{ name: '_since', valueInstant: new Date(since).toISOString() }] : [])],
+    };
+    const kick = await doFetch(`${e.fhirBase}/Group/${groupId}/$davinci-data-export`, { method: 'POST', headers: { ...headers, 'content-type': 'application/fhir+json', prefer: 'respond-async' }, body: JSON.stringify(body) });
+    const status = kick.headers.get('content-location');
+    if (kick.status !== 202 || !status) throw new Error(`export kick-off answered ${kick.status}: ${outcomeText(await kick.text())}`);
+    await kick.arrayBuffer().catch(() => undefined);
+    const deadline = deps.clock().getTime() + EXPORT_WAIT_MS;
+    let manifest: { output?: Array<{ type: string; url: string }> } | undefined;
+    while (!manifest) {
+      const res = await doFetch(status, { headers });
+      if (res.status === 200) manifest = (await res.json()) as typeof manifest;
+      else if (res.status === 202) {
+        await res.arrayBuffer();
+        if (deps.clock().getTime() > deadline) throw new Error('the export did not finish in time; it will be asked again');
+        const wait = Math.min(10, Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))) * 1000;
+        await new Promise((r) => setTimeout(r, wait));
+      } else throw new Error(`export status answered ${res.status}: ${outcomeText(await res.text())}`);
+    }
+    const out: Resource[] = [];
+    for (const o of manifest.output ?? []) {
+      const res = await doFetch(o.url, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/fhir+ndjson' } });
+      if (!res.ok) throw new Error(`download of ${o.type} answered ${res.status}`);
+      for (const line of (await res.text()).split('\n')) if (line.trim()) out.push(JSON.parse(line) as Resource);
+    }
+    await doFetch(status, { method: 'DELETE', headers }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    return out;
+  }
+
+  /**
+   * Many members at one payer (PDex bulk flow): `$bulk-member-match` with every member's MemberBundle,
+   * then `$davinci-data-export` (payertopayer) of the matched Group, the NDJSON downloaded and imported
+   * per member. Per request: done (with its count), no-match (NonMatchedMembers) or refused
+   * (ConsentConstrainedMembers). A failure of the exchange as a whole throws (every request retried).
+   */
+  async function attemptBatch(payer: string, reqs: PayerRequest[], step: (req: PayerRequest, name: string, ok: boolean, detail: string) => void): Promise<Map<string, BatchResult>> {
+    const e = endpointOf(payer);
+    if (!e) throw new Final('refused', `No endpoint configured for ${payer} (PAYER_ENDPOINTS)`);
+    const results = new Map<string, BatchResult>();
+    const eligible: Array<{ req: PayerRequest; bundle: Parameters }> = [];
+    for (const req of reqs) {
+      const other = (await deps.choices.otherPayers(req.patient)).find((o) => o.payer === payer);
+      if (!other) results.set(req._id, { status: 'refused', detail: 'The member no longer has this payer on file' });
+      else if (!other.optIn) results.set(req._id, { status: 'refused', detail: 'The member has no opt-in in force for this payer' });
+      else eligible.push({ req, bundle: await matchRequest(req.patient, other, other.optIn) });
+    }
+    if (eligible.length === 0) return results;
+    const bearer = await token(e);
+    for (const { req } of eligible) step(req, 'token', true, `token from ${e.tokenUrl}`);
+    const client = new Client({ baseUrl: e.fhirBase, bearerToken: bearer });
+    const input: Parameters = { resourceType: 'Parameters', parameter: eligible.map(({ bundle }) => ({ name: 'MemberBundle', part: bundle.parameter })) };
+    const answer = (await client.operation({ name: 'bulk-member-match', resourceType: 'Group', method: 'POST', input: input as unknown as FhirResource })) as unknown as Parameters;
+    const groupOf = (name: string) => answer.parameter?.find((p) => p.name === name)?.resource as Group | undefined;
+    const position = (m: { entity: { reference?: string; extension?: Array<{ url: string; valueReference?: { reference?: string } }> } }): number =>
+      Number(/^#m(\d+)$/.exec(m.entity.extension?.find((x) => x.url.endsWith('/base-ext-match-parameters'))?.valueReference?.reference ?? m.entity.reference ?? '')?.[1] ?? -1);
+    const matched = new Map<string, PayerRequest>(); // their Patient id → our request
+    const matchedGroup = groupOf('MatchedMembers');
+    for (const m of matchedGroup?.member ?? []) {
+      const entry = eligible[position(m)];
+      const theirPatient = m.entity.reference?.split('/').pop();
+      if (!entry || !theirPatient) continue;
+      matched.set(theirPatient, entry.req);
+      step(entry.req, 'match', true, `matched as ${e.fhirBase}/Patient/${theirPatient} (bulk)`);
+    }
+    for (const [name, status] of [['NonMatchedMembers', 'no-match'], ['ConsentConstrainedMembers', 'refused']] as const) {
+      for (const m of groupOf(name)?.member ?? []) {
+        const entry = eligible[position(m)];
+        if (entry) results.set(entry.req._id, { status, detail: status === 'no-match' ? 'not matched by the payer (bulk)' : 'the payer cannot comply with the Consent (bulk)' });
+      }
+    }
+    for (const { req } of eligible) if (!results.has(req._id) && ![...matched.values()].includes(req)) results.set(req._id, { status: 'no-match', detail: 'not in the payer\'s answer' });
+    if (matched.size === 0 || !matchedGroup?.id) return results;
+
+    const started = deps.clock().getTime();
+    const concurrent = [...matched.values()].filter((r) => r.kind === 'concurrent' && r.lastCompleteAt !== undefined);
+    const since = concurrent.length === matched.size ? Math.min(...concurrent.map((r) => r.lastCompleteAt as number)) : undefined;
+    const pulled = await bulkExport(e, bearer, matchedGroupId(matchedGroup), since);
+    for (const req of matched.values()) step(req, 'export', true, `${pulled.length} resources exported by the payer for ${matched.size} members`);
+    const imported = await importFor(e, pulled, new Map([...matched].map(([theirs, req]) => [theirs, req.patient])));
+    for (const [theirs, req] of matched) {
+      const n = imported.get(req.patient) ?? 0;
+      step(req, 'import', true, `${n} resources imported`);
+      results.set(req._id, { status: 'done', detail: `${n} resources imported`, theirPatient: theirs, imported: n, startedAt: started });
+    }
+    return results;
+  }
+
+  return { requests, attempt, attemptBatch, endpointOf, receivedId };
 }
 
 export type Outbound = ReturnType<typeof outbound>;

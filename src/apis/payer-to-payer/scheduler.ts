@@ -17,12 +17,15 @@ import { FinalRequestError, requestKey, type Outbound, type PayerRequest } from 
 
 export const QUARTER_DAYS = 90;
 export const MAX_ATTEMPTS = 8;
+/** Members per bulk exchange (the payer's synchronous $bulk-member-match takes up to 1,000). */
+export const BATCH_MEMBERS = 1_000;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
 export interface SchedulerDeps {
   store: ResourceStore;
-  outbound: Outbound;
+  /** The requesting side; without `attemptBatch` every request goes one by one. */
+  outbound: Pick<Outbound, 'requests' | 'attempt' | 'endpointOf'> & Partial<Pick<Outbound, 'attemptBatch'>>;
   choices: MemberChoices;
   /** Our payer Organization. */
   payer: { reference: string };
@@ -39,6 +42,9 @@ export interface TickReport {
   finished: Record<string, number>;
 }
 
+/** What one request's turn came to here (`skipped`: leased elsewhere; `lost`: our lease ran out meanwhile). */
+type Outcome = PayerRequest['status'] | 'retrying' | 'skipped' | 'lost';
+
 /** Backoff after the n-th failed attempt (n ≥ 1). */
 export const backoffMs = (attempts: number): number => Math.min(DAY, MINUTE * 2 ** (attempts - 1));
 
@@ -53,6 +59,9 @@ export function payerScheduler(deps: SchedulerDeps) {
     for (const r of records) {
       const c = r.res as Consent;
       if (c.status !== 'active' || !(c.meta?.profile ?? []).includes(DAVINCI_PROFILE.hrexConsent)) continue;
+      // In force today: an ended (or not yet started) opt-in asks for nothing.
+      const today = deps.clock().toISOString().slice(0, 10);
+      if ((c.provision?.period?.start ?? '') > today || (c.provision?.period?.end ?? '9999-12-31') < today) continue;
       const actors = c.provision?.actor ?? [];
       const toUs = actors.some((a) => (a.role?.coding ?? []).some((x) => x.code === 'IRCP') && a.reference?.reference === deps.payer.reference);
       const source = actors.find((a) => (a.role?.coding ?? []).some((x) => x.code === 'performer'))?.reference?.reference;
@@ -75,6 +84,7 @@ export function payerScheduler(deps: SchedulerDeps) {
         const created = await requests.insert({ _id: key, patient, payer: payer.slice('Organization/'.length), kind: other.kind, status: 'pending', attempts: 0, due: now, steps: [] });
         if (created) n++;
       } else if (existing.status === 'done' && existing.kind === 'concurrent' && (existing.lastCompleteAt ?? 0) + QUARTER_DAYS * DAY <= now) {
+        if (!(await deps.choices.otherPayers(patient)).find((o) => o.payer === payer)?.optIn) continue;
         const again = await requests.update(key, { status: 'done' }, { status: 'pending', attempts: 0, due: now });
         if (again) n++;
       }
@@ -82,30 +92,90 @@ export function payerScheduler(deps: SchedulerDeps) {
     return n;
   }
 
-  async function runOne(req: PayerRequest): Promise<PayerRequest['status'] | 'retrying'> {
+  /**
+   * Writes the outcome of an attempt only while we still hold the lease (an attempt that outlived it may
+   * have been taken over and finished by another instance), and releases the lease.
+   */
+  async function settle(claimed: PayerRequest, outcome: Partial<Omit<PayerRequest, '_id' | 'lease'>>): Promise<boolean> {
+    const done = await requests.update(claimed._id, { status: 'pending', 'lease.owner': deps.instanceId, 'lease.until': claimed.lease?.until ?? 0 }, { ...outcome, lease: { owner: deps.instanceId, until: 0 } });
+    if (!done) return false;
+    // Then without the lease at all. Nobody can claim it in between: it is settled, or due a minute on at the soonest.
+    const { lease: _lease, ...released } = done;
+    await requests.put(released);
+    return true;
+  }
+
+  async function claim(req: PayerRequest): Promise<PayerRequest | undefined> {
     const now = deps.clock().getTime();
-    const claimed = await requests.update(req._id, { status: 'pending', $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }] }, { lease: { owner: deps.instanceId, until: now + leaseMs } });
-    if (!claimed) return 'retrying';
+    return requests.update(req._id, { status: 'pending', $or: [{ lease: { $exists: false } }, { 'lease.until': { $lt: now } }] }, { lease: { owner: deps.instanceId, until: now + leaseMs } });
+  }
+
+  /** A failed attempt: retried with backoff, or failed after MAX_ATTEMPTS. */
+  async function retryLater(claimed: PayerRequest, steps: PayerRequest['steps'], message: string): Promise<'failed' | 'retrying' | 'lost'> {
+    const attempts = claimed.attempts + 1;
+    steps.push({ at: deps.clock().getTime(), step: 'attempt', ok: false, detail: message.slice(0, 1_000) });
+    const failed = attempts >= MAX_ATTEMPTS;
+    if (!(await settle(claimed, { attempts, status: failed ? 'failed' : 'pending', due: deps.clock().getTime() + backoffMs(attempts), steps }))) return 'lost';
+    return failed ? 'failed' : 'retrying';
+  }
+
+  /** Several members at one payer in one bulk exchange (outbound.attemptBatch). */
+  async function runBatch(payer: string, reqs: PayerRequest[]): Promise<Outcome[]> {
+    const claimed: PayerRequest[] = [];
+    for (const r of reqs) {
+      const c = await claim(r);
+      if (c) claimed.push(c);
+    }
+    const steps = new Map(claimed.map((c) => [c._id, [...c.steps]]));
+    const step = (req: PayerRequest, name: string, ok: boolean, detail: string): void => void steps.get(req._id)?.push({ at: deps.clock().getTime(), step: name, ok, detail: detail.slice(0, 1_000) });
+    const out: Outcome[] = reqs.filter((r) => !claimed.some((c) => c._id === r._id)).map(() => 'skipped' as const);
+    try {
+      const results = await (deps.outbound.attemptBatch as NonNullable<Outbound['attemptBatch']>)(payer, claimed, step);
+      for (const c of claimed) {
+        const r = results.get(c._id);
+        const mine = steps.get(c._id) ?? [];
+        if (!r) {
+          out.push(await retryLater(c, mine, 'not answered in the bulk exchange'));
+          continue;
+        }
+        if (r.status !== 'done') mine.push({ at: deps.clock().getTime(), step: 'finish', ok: false, detail: r.detail });
+        const settled = await settle(c, {
+          status: r.status,
+          steps: mine,
+          ...(r.theirPatient ? { theirPatient: r.theirPatient } : {}),
+          ...(r.status === 'done' ? { imported: (c.imported ?? 0) + (r.imported ?? 0), ...(r.startedAt !== undefined ? { lastCompleteAt: r.startedAt } : {}) } : {}),
+        });
+        out.push(settled ? r.status : 'lost');
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      for (const c of claimed) {
+        const mine = steps.get(c._id) ?? [];
+        if (err instanceof FinalRequestError) {
+          mine.push({ at: deps.clock().getTime(), step: 'finish', ok: false, detail: message });
+          out.push((await settle(c, { status: err.status, steps: mine })) ? err.status : 'lost');
+        } else out.push(await retryLater(c, mine, message));
+      }
+    }
+    return out;
+  }
+
+  async function runOne(req: PayerRequest): Promise<Outcome> {
+    const claimed = await claim(req);
+    if (!claimed) return 'skipped';
     const steps = [...claimed.steps];
     const step = (name: string, ok: boolean, detail: string): void => void steps.push({ at: deps.clock().getTime(), step: name, ok, detail: detail.slice(0, 1_000) });
     try {
       const done = await deps.outbound.attempt(claimed, step);
-      const { _id, lease: _lease, ...rest } = { ...done, status: 'done' as const, steps };
-      await requests.put({ _id, ...rest });
-      return 'done';
+      const { _id: _i, lease: _l, ...rest } = done;
+      return (await settle(claimed, { ...rest, status: 'done', steps })) ? 'done' : 'lost';
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const { lease: _lease, ...rest } = claimed;
       if (err instanceof FinalRequestError) {
         step('finish', false, message);
-        await requests.put({ ...rest, status: err.status, steps });
-        return err.status;
+        return (await settle(claimed, { status: err.status, steps })) ? err.status : 'lost';
       }
-      const attempts = claimed.attempts + 1;
-      step('attempt', false, message);
-      const failed = attempts >= MAX_ATTEMPTS;
-      await requests.put({ ...rest, attempts, status: failed ? 'failed' : 'pending', due: deps.clock().getTime() + backoffMs(attempts), steps });
-      return failed ? 'failed' : 'retrying';
+      return retryLater(claimed, steps, message);
     }
   }
 
@@ -113,12 +183,25 @@ export function payerScheduler(deps: SchedulerDeps) {
     const report: TickReport = { discovered: await discover(), attempted: 0, done: 0, retrying: 0, finished: {} };
     const now = deps.clock().getTime();
     const due = await requests.find({ status: 'pending', due: { $lte: now } }, { sort: [['due', 1]], limit: 1_000 });
-    for (const req of due) {
+    const count = (result: Outcome): void => {
+      // Leased by another instance: nothing was done here. Taken over meanwhile: another instance settled it.
+      if (result === 'skipped' || result === 'lost') return;
       report.attempted++;
-      const result = await runOne(req);
       if (result === 'done') report.done++;
       else if (result === 'retrying') report.retrying++;
       else report.finished[result] = (report.finished[result] ?? 0) + 1;
+    };
+    // One member at a payer: $member-match and $everything. Several: one bulk match and one export.
+    const byPayer = new Map<string, PayerRequest[]>();
+    for (const req of due) {
+      const list = byPayer.get(req.payer);
+      if (list) list.push(req);
+      else byPayer.set(req.payer, [req]);
+    }
+    for (const [payer, reqs] of byPayer) {
+      if (reqs.length > 1 && deps.outbound.attemptBatch) {
+        for (let i = 0; i < reqs.length; i += BATCH_MEMBERS) for (const r of await runBatch(`Organization/${payer}`, reqs.slice(i, i + BATCH_MEMBERS))) count(r);
+      } else for (const req of reqs) count(await runOne(req));
     }
     return report;
   }

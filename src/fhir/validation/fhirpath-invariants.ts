@@ -3,9 +3,10 @@
 // terminology server and without fetching referenced resources:
 //  - memberOf(url): answered from the local ValueSets (profiles/valuesets/ and R4 core);
 //    an unknown or non-enumerable ValueSet yields empty (the invariant is then not failed by it).
-//  - resolve(): a literal relative reference "Type/id" resolves to a stub that carries only
-//    its resourceType, so type tests such as `provider.all(resolve() is Practitioner)` work;
-//    nothing else about the target is known. Other references resolve to nothing.
+//  - resolve(): a literal reference "Type/id", relative or absolute ("https://other/fhir/Type/id",
+//    as data received from another server keeps it), resolves to a stub that carries only its
+//    resourceType, so type tests such as `provider.all(resolve() is Practitioner)` work; nothing
+//    else about the target is known. Other references resolve to nothing.
 // An invariant passes when it evaluates to true or to empty, and fails only on false.
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
@@ -63,7 +64,8 @@ function invocationTable(lookupValueSet: ValueSetLookup): Record<string, unknown
         for (const node of inputs) {
           const data = node.data;
           const reference = isRecord(data) && typeof data['reference'] === 'string' ? data['reference'] : undefined;
-          const type = reference ? /^([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/.*)?$/.exec(reference)?.[1] : undefined;
+          // Relative, or absolute with the R4 literal-reference shape (references.html): the type is the segment before the id.
+          const type = reference ? /^(?:https?:\/\/[^\s?#]+\/)?([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference)?.[1] : undefined;
           if (type) resolved.push(node.constructor.makeResNode(this, { resourceType: type }, null, null, null, null));
         }
         return resolved;

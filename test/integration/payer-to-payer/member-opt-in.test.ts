@@ -74,7 +74,8 @@ const choose = (cookie: string, form: Record<string, string | undefined>) => {
 /** The member's opt-ins for us to ask another payer: hrex-consent with us as recipient (the demo data also holds opt-ins the other way). */
 async function exchangeConsents(patient: string): Promise<Consent[]> {
   const bundle = (await authed(srv).get(`/fhir/Consent?patient=Patient/${patient}&_count=100`)).body as Bundle;
-  return (bundle.entry ?? []).map((e) => e.resource as Consent).filter((c) => c.meta?.profile?.includes(HREX_CONSENT) && actor(c, 'IRCP') === US);
+  // Opt-ins name us as recipient; a withdrawn one no longer claims hrex-consent (its status is fixed to active).
+  return (bundle.entry ?? []).map((e) => e.resource as Consent).filter((c) => actor(c, 'IRCP') === US);
 }
 
 async function coveragesOf(patient: string): Promise<Coverage[]> {

@@ -2,8 +2,9 @@
  * Payer-to-Payer end to end with two instances of this server on loopback: A is the member's previous
  * payer (synthetic members with years of claims, clinical data and PAs), B the new one. B's staff record
  * the previous payer at enrollment, the member opts in, B's scheduler matches the member at A
- * (`$member-match` with the opt-in Consent, SMART Backend Services token from A) and pulls and imports
- * the member's data. Checked on both sides, independently of the exchange code where it matters:
+ * with a SMART Backend Services token from A (`$bulk-member-match` with the opt-in Consents, then A's
+ * payertopayer export of the matched Group; for a single member `$member-match` and `$everything`) and
+ * imports the member's data. Checked on both sides, independently of the exchange code where it matters:
  *  - what arrives at B is exactly what A releases for the member (ids mapped back), each resource marked
  *    as received from A (meta.source, tag) and named by a Provenance with A as author;
  *  - a denied PA, a drug PA and a claim older than five years, made at A for the member, never cross;
@@ -157,7 +158,9 @@ describe('payer-to-payer between two servers', () => {
     expect(requests.map((r) => [r.patient, r.status]).sort()).toEqual([[AT_B, 'done'], ['stranger', 'no-match']]);
     const done = requests.find((r) => r.patient === AT_B);
     expect(done?.theirPatient).toBe(atA.id);
-    expect(done?.steps.map((s) => s.step)).toEqual(['token', 'match', 'import']);
+    // Two members at one payer: one bulk exchange ($bulk-member-match, then the payertopayer export).
+    expect(done?.steps.map((s) => s.step)).toEqual(['token', 'match', 'export', 'import']);
+    expect(done?.steps.find((s) => s.step === 'match')?.detail).toMatch(/\(bulk\)$/);
     expect(await all<Resource>(b, `ExplanationOfBenefit?patient=no-opt-in`)).toEqual([]);
   });
 
@@ -203,7 +206,8 @@ describe('payer-to-payer between two servers', () => {
   it('when the exchange runs again, then the data is replaced, not duplicated', async () => {
     const before = (await all<Resource>(b, `ExplanationOfBenefit?patient=${AT_B}`)).length;
     const importedBefore = ((await authed(b).get(`/admin/payer-requests?patient=${AT_B}`)).body as Array<{ imported: number }>)[0].imported;
-    // Staff make the request due again, and the scheduler runs it.
+    // Staff make the request due again, and the scheduler runs it: one member, so $member-match and
+    // $everything this time; the same records arrive under the same ids.
     expect((await authed(b).post(`/admin/payer-requests/${AT_B}/payer-a/retry`)).status).toBe(200);
     const again = await authed(b).post('/admin/payer-requests/run');
     expect(again.body).toMatchObject({ attempted: 1, done: 1 });

@@ -66,6 +66,15 @@ describe('profile rules', () => {
     expect(validateResource(eob, registry)).toContainEqual(expect.objectContaining({ rule: 'EOB-inst-careTeam-practitioner', expression: ['ExplanationOfBenefit.careTeam[0]'] }));
   });
 
+  it('when the care team points at a Practitioner on another server (an absolute reference, as received data keeps it), then the invariant holds; at an Organization there, it fails', () => {
+    const eob = fixture<ExplanationOfBenefit>('C4BB-ExplanationOfBenefit-Inpatient-Institutional');
+    const member = eob.careTeam?.[0];
+    if (member) member.provider = { reference: 'https://old-payer.example.org/fhir/Practitioner/Practitioner1' };
+    expect(validateResource(eob, registry).filter((i) => i.rule === 'EOB-inst-careTeam-practitioner')).toEqual([]);
+    if (member) member.provider = { reference: 'https://old-payer.example.org/fhir/Organization/ProviderOrganization1' };
+    expect(validateResource(eob, registry)).toContainEqual(expect.objectContaining({ rule: 'EOB-inst-careTeam-practitioner' }));
+  });
+
   it('when a reference targets a type the profile does not allow, then a target error is reported', () => {
     const eob = fixture<ExplanationOfBenefit>('C4BB-ExplanationOfBenefit-Oral');
     eob.insurer = { reference: 'Patient/Patient2' };
