@@ -16,6 +16,16 @@ const setting = <T extends z.ZodType>(env: string, schema: T, doc: string): Sett
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** A setting whose value is JSON text: parsed, or an issue "not JSON". */
+function parseJson(text: string, ctx: z.RefinementCtx): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+}
+
 /** PAYER_ENDPOINTS: JSON array, one entry per other payer this server requests data from. */
 export const payerEndpointSchema = z
   .object({
@@ -33,14 +43,7 @@ export type PayerEndpoint = z.output<typeof payerEndpointSchema>;
 
 const payerEndpoints = z
   .string()
-  .transform((text, ctx): unknown => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
+  .transform(parseJson)
   .pipe(z.array(payerEndpointSchema).max(100))
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
@@ -53,14 +56,7 @@ const payerEndpoints = z
 /** MEMBER_MATCH_RULES: JSON `{ "rules": [{ field, compare, weight, required }], "threshold" }`, checked for sense. */
 const matchRules = z
   .string()
-  .transform((text, ctx): unknown => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
+  .transform(parseJson)
   .pipe(
     z.object({
       rules: z

@@ -250,3 +250,19 @@ export function isDrugPriorAuthorization(eob: ExplanationOfBenefit): boolean {
   const items = eob.item ?? [];
   return items.length > 0 && items.every((i) => isDrug(i.productOrService));
 }
+
+/**
+ * What a provider or another payer sees of a stored resource's JSON (Provider Access, Payer-to-Payer):
+ * claims without remittances and cost-sharing, anything else as stored.
+ */
+export function presentWithoutFinancials(type: string, json: string): string {
+  return type === 'ExplanationOfBenefit' ? stripFinancialJson(json) : json;
+}
+
+/** The NDJSON export line of such a resource, or undefined to leave it out (a drug prior authorization). */
+export function exportLineWithoutFinancials(type: string, json: string): string | undefined {
+  if (type !== 'ExplanationOfBenefit') return json;
+  const eob = JSON.parse(json) as ExplanationOfBenefit;
+  if (isDrugPriorAuthorization(eob)) return undefined;
+  return JSON.stringify(stripFinancialInPlace(eob));
+}

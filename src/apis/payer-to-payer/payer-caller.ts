@@ -18,7 +18,8 @@ import type { ClientRecord } from '../../auth/records.js';
 import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 import type { ExchangePolicy } from './exchange-consent.js';
-import { presentForPayer, type PayerData } from './payer-data.js';
+import type { PayerData } from './payer-data.js';
+import { presentWithoutFinancials } from '../../domain/provider-access-data.js';
 import type { PayerLinks } from './payer-links.js';
 
 export interface PayerCallerDeps {
@@ -57,7 +58,7 @@ function narrowed(base: Access, data: PayerData, groups: readonly string[], poli
       if (own && extra) return { $and: [own, extra] };
       return own ?? extra;
     },
-    present: presentForPayer,
+    present: presentWithoutFinancials,
   };
 }
 

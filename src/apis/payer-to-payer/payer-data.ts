@@ -10,10 +10,8 @@
  *    sensitivity codes below, or v3-Confidentiality R / V); `#sensitive` releases those too.
  * Each rule is a store filter, so reads, searches, `$everything` and exports agree.
  */
-import type { ExplanationOfBenefit } from '@medplum/fhirtypes';
 import { careDateFloorFilter, type PolicyDeps } from '../../auth/access-policy.js';
 import type { SearchRegistry } from '../../fhir/search/registry.js';
-import { isDrugPriorAuthorization, stripFinancialInPlace, stripFinancialJson } from '../../domain/provider-access-data.js';
 import type { FilterDocument } from '../../store/port.js';
 import type { ExchangePolicy } from './exchange-consent.js';
 
@@ -78,17 +76,4 @@ export function payerData(registry: SearchRegistry, policy: PolicyDeps): PayerDa
       return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { $and: parts };
     },
   };
-}
-
-/** Another payer's view of a resource's JSON: claims without remittances and cost-sharing. */
-export function presentForPayer(type: string, json: string): string {
-  return type === 'ExplanationOfBenefit' ? stripFinancialJson(json) : json;
-}
-
-/** The NDJSON line of an exported resource for another payer, or undefined to leave it out. */
-export function payerExportLine(type: string, json: string): string | undefined {
-  if (type !== 'ExplanationOfBenefit') return json;
-  const eob = JSON.parse(json) as ExplanationOfBenefit;
-  if (isDrugPriorAuthorization(eob)) return undefined;
-  return JSON.stringify(stripFinancialInPlace(eob));
 }

@@ -20,7 +20,8 @@ import type { FilterDocument, ResourceStore, StoredRecord } from '../../store/po
 import type { ClientRecord } from '../../auth/records.js';
 import type { ExchangePolicy } from './exchange-consent.js';
 import { payerRequester } from './payer-caller.js';
-import { payerExportLine, SENSITIVE_LABELS, type PayerData } from './payer-data.js';
+import { SENSITIVE_LABELS, type PayerData } from './payer-data.js';
+import { exportLineWithoutFinancials } from '../../domain/provider-access-data.js';
 import type { PayerLinks } from './payer-links.js';
 import type { PayerGroup } from './bulk-member-match.js';
 import type { DocumentCollection } from '../../store/document-port.js';
@@ -123,7 +124,7 @@ export function payerExport(deps: PayerExportDeps) {
         // A sensitive record goes only when every member it belongs to in this job allowed sensitive data.
         if (owners.some((p) => mine?.get(p) !== 'sensitive')) return undefined;
       }
-      return payerExportLine(record.type, json);
+      return exportLineWithoutFinancials(record.type, json);
     },
     async written(job, patients) {
       const event: AuditEvent = {

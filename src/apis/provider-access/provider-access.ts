@@ -30,7 +30,8 @@ import { groupWithMembers, matchGroupHeader, rosterGroupHeader, type PayerRef } 
 import { attributionStore, type AttributionList, type AttributionMember } from './attribution-store.js';
 import { choiceOf, optedOut, providerAccessConsents } from './member-status.js';
 import { providerCaller } from './provider-caller.js';
-import { providerData, providerDataFilter, providerExportLine } from './provider-data.js';
+import { providerData, providerDataFilter } from './provider-data.js';
+import { exportLineWithoutFinancials } from '../../domain/provider-access-data.js';
 import { requesterOf } from './provider-caller.js';
 import { dayOf, isAttributedTo, withTreatmentRelationship } from './treatment.js';
 import { claimsHistory, memberMatchOperation } from './member-match.js';
@@ -104,7 +105,7 @@ export function providerAccessApi(o: ProviderAccessOptions) {
       if (!who) return new Set();
       return withTreatmentRelationship(treatmentDeps, who, patients, o.clock());
     },
-    transform: (_job, record, json) => providerExportLine(record.type, json),
+    transform: (_job, record, json) => exportLineWithoutFinancials(record.type, json),
     /** One AuditEvent per batch: these members' data was exported for this provider client (purpose: treatment). */
     async written(job, patients) {
       const event: AuditEvent = {

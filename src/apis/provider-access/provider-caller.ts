@@ -21,7 +21,8 @@ import type { ClientRecord } from '../../auth/records.js';
 import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 import type { AttributionStore } from './attribution-store.js';
-import { providerDataFilter, presentForProvider, type ProviderData } from './provider-data.js';
+import { providerDataFilter, type ProviderData } from './provider-data.js';
+import { presentWithoutFinancials } from '../../domain/provider-access-data.js';
 import { withTreatmentRelationship, type Requester, type TreatmentDeps } from './treatment.js';
 
 export interface ProviderCallerDeps extends TreatmentDeps {
@@ -59,7 +60,7 @@ function narrowed(base: Access, data: ProviderData, groups: readonly string[]): 
       if (own && extra) return { $and: [own, extra] };
       return own ?? extra;
     },
-    present: presentForProvider,
+    present: presentWithoutFinancials,
   };
 }
 

@@ -12,8 +12,6 @@
  *    them out; the export checks each EOB line again with the same rule in code;
  *  - directory types (organizations, practitioners, locations …) as for any caller.
  */
-import { isDrugPriorAuthorization, stripFinancialInPlace, stripFinancialJson } from '../../domain/provider-access-data.js';
-import type { ExplanationOfBenefit } from '@medplum/fhirtypes';
 import { SHARED_REFERENCE_TYPES } from '../../auth/access-policy.js';
 import type { FilterDocument } from '../../store/port.js';
 
@@ -63,17 +61,4 @@ export function providerData(knownTypes: ReadonlySet<string>, compile: (type: st
 /** The filter a released type's records must also pass (undefined: none). */
 export function providerDataFilter(data: ProviderData, type: string): FilterDocument | undefined {
   return type === 'ExplanationOfBenefit' ? { $nor: [data.drugPriorAuths] } : undefined;
-}
-
-/** A provider's view of a resource's JSON: claims without remittances and cost-sharing. */
-export function presentForProvider(type: string, json: string): string {
-  return type === 'ExplanationOfBenefit' ? stripFinancialJson(json) : json;
-}
-
-/** The NDJSON line of an exported resource for a provider, or undefined to leave it out. */
-export function providerExportLine(type: string, json: string): string | undefined {
-  if (type !== 'ExplanationOfBenefit') return json;
-  const eob = JSON.parse(json) as ExplanationOfBenefit;
-  if (isDrugPriorAuthorization(eob)) return undefined;
-  return JSON.stringify(stripFinancialInPlace(eob));
 }
