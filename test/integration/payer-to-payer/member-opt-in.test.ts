@@ -314,3 +314,53 @@ describe('GET /payer-exchange on the running server', () => {
     expect(res.text).toContain(`href="${srv.baseUrl.replace(/\/fhir$/, '')}/account/payer-exchange"`);
   });
 });
+
+describe("the member's app records the opt-in", () => {
+  it('when the member\'s app writes an hrex-consent opt-in for their previous payer (patient/Consent.c), then it is the opt-in in force; one that breaks hrex-consent or is for another member is refused', async () => {
+    const m = demo.members[4];
+    const start = dayOf(Date.now());
+    expect((await record(m.patient, { payer: OLD_PLAN, memberId: 'OP-APP-1', kind: 'previous', start: '2020-01-01', end: yesterday() })).status).toBe(201);
+    expect((await otherPayers(m.patient)).find((o) => o.payer === OLD_PLAN)?.optIn).toBeNull();
+    const scope = 'launch/patient openid fhirUser patient/*.rs patient/Consent.c';
+    const reg = await authed(srv).post('/admin/clients').send({ name: 'Member app (opt-in)', role: 'app', authMethod: 'none', redirectUris: ['http://localhost:9090/app'], scopes: scope.split(' ') });
+    expect(reg.status).toBe(201);
+    const login = await smartLogin(srv, { clientId: String(reg.body.client_id), redirectUri: 'http://localhost:9090/app', scope, member: { memberId: m.memberId, birthDate: m.birthDate, password: demo.password } });
+    const token = String((await login.tokenResponse()).access_token);
+    const optIn = (patient: string): Consent => ({
+      resourceType: 'Consent',
+      meta: { profile: [HREX_CONSENT] },
+      status: 'active',
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IDSCL' }] }],
+      patient: { reference: `Patient/${patient}` },
+      dateTime: new Date().toISOString(),
+      performer: [{ reference: `Patient/${patient}` }],
+      // hrex-consent requires the signed form: here the app's own copy of it.
+      sourceReference: { reference: 'https://member-app.example.org/fhir/DocumentReference/signed-opt-in-1' },
+      policy: [{ uri: 'http://hl7.org/fhir/us/davinci-hrex/StructureDefinition-hrex-consent.html#regular' }],
+      provision: {
+        type: 'permit',
+        period: { start, end: fiveYearsFrom(start) },
+        actor: [
+          { role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'performer' }] }, reference: { reference: OLD_PLAN, identifier: { system: NPI, value: '1234567893' } } },
+          { role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: US } },
+        ],
+        action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'disclose' }] }],
+      },
+    });
+    const post = (c: Consent) => authed(srv, token).post('/fhir/Consent').set('Content-Type', FHIR_JSON).send(JSON.stringify(c));
+    // hrex-consent needs a period end: without it, 422 and nothing stored.
+    const broken = optIn(m.patient);
+    delete broken.provision?.period?.end;
+    const refused = await post(broken);
+    expect(refused.status).toBe(422);
+    expect((refused.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+    const foreign = await post(optIn(demo.members[3].patient));
+    expect(foreign.status, JSON.stringify(foreign.body)).toBe(403);
+    expect((await otherPayers(m.patient)).find((o) => o.payer === OLD_PLAN)?.optIn).toBeNull();
+    const written = await post(optIn(m.patient));
+    expect(written.status, JSON.stringify(written.body)).toBe(201);
+    const inForce = (await otherPayers(m.patient)).find((o) => o.payer === OLD_PLAN)?.optIn;
+    expect(inForce).toMatchObject({ id: (written.body as Consent).id, start, end: fiveYearsFrom(start) });
+  });
+});
