@@ -217,11 +217,15 @@ describe('payer-to-payer between two servers', () => {
     expect((await authed(b).post('/admin/payer-requests/nobody/payer-a/retry')).status).toBe(404);
   });
 
-  it('when the member reads their data at B, then the received claims are in their record', async () => {
-    const ids = (await all<Resource>(b, `ExplanationOfBenefit?patient=${AT_B}`)).map((r) => r.id);
-    expect(ids.some((id) => id?.startsWith('p2p'))).toBe(true);
+  it("when the member's record at B is read (Patient/$everything, the compartment a member's app and the member's providers read), then the received data is in it", async () => {
+    const received = (await all<Resource>(b, `ExplanationOfBenefit?patient=${AT_B}`)).map((r) => `ExplanationOfBenefit/${r.id}`);
+    expect(received.length).toBeGreaterThan(0);
+    const everything = await authed(b).get(`/fhir/Patient/${AT_B}/$everything?_count=1000`);
+    expect(everything.status).toBe(200);
+    const inRecord = new Set(((everything.body as Bundle).entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
+    for (const ref of received) expect(inRecord.has(ref), ref).toBe(true);
     // A's audit trail shows the disclosure to B's client.
-    const audit = await all<Resource & { agent?: Array<{ who?: { identifier?: { value?: string } } }> }>(a, `AuditEvent?entity=Patient/${atA.id}`);
-    expect(audit.length).toBeGreaterThan(0);
+    const audit = await all<Resource & { outcomeDesc?: string }>(a, `AuditEvent?entity=Patient/${atA.id}`);
+    expect(audit.some((e) => String(e.outcomeDesc).startsWith('Payer-to-Payer bulk export'))).toBe(true);
   });
 });
