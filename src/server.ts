@@ -210,6 +210,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(config.memberMatchRules ? { matchConfig: config.memberMatchRules } : {}),
     endpoints: config.payerEndpoints,
     instanceId,
+    providerTreats: (patient, organization) => pa.isAttributed(patient, { organization }),
     clock,
     newId,
   });

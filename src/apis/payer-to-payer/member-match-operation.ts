@@ -63,6 +63,11 @@ export interface MemberMatchDeps {
   /** Our payer Organization (`Organization/<id>`) and its display name. */
   payer: { reference: string; display?: string };
   clock: () => Date;
+  /**
+   * For a provider's backend client (HRex lets providers match too): does the organization have a
+   * treatment relationship with the member (Provider Access attribution)? Without it, providers get 403.
+   */
+  providerTreats?: (patient: string, organization: string) => Promise<boolean>;
 }
 
 const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
@@ -135,11 +140,42 @@ export async function payerClientOf(deps: Pick<MemberMatchDeps, 'clients'>, ctx:
 }
 
 export function memberMatchOperation(deps: MemberMatchDeps): OperationHandler {
+  /**
+   * A provider's `$member-match` (HRex, e.g. the member-match-in-provider example): the member's
+   * identifier here, only for a member the provider's organization has a treatment relationship with;
+   * anyone else is "no match" (which members we have is not the provider's business). No Consent is
+   * needed and no data is released by it: the provider then uses Provider Access.
+   */
+  async function providerMatch(ctx: FhirContext, req: FhirRequest, client: ClientRecord): Promise<FhirResponse> {
+    if (req.method !== 'POST') throw badRequest('$member-match is called with POST and a Parameters body');
+    const body = req.body as Parameters | undefined;
+    if (body?.resourceType !== 'Parameters') throw badRequest('$member-match takes a Parameters resource');
+    const input = memberMatchInputs(body.parameter ?? []);
+    const organization = client.organization as string;
+    const decision = await deps.finder.find({ patient: input.patient, coverage: input.coverageToMatch, operation: 'member-match (provider)', requester: { client: client._id, organization } });
+    if (decision.outcome === 'ambiguous') throw unprocessable([{ code: 'multiple-matches', diagnostics: 'More than one member matches; none is returned. Add the member ID (CoverageToMatch.subscriberId)' }]);
+    const patient = decision.patient;
+    if (decision.outcome !== 'matched' || !patient || !(await (deps.providerTreats as NonNullable<MemberMatchDeps['providerTreats']>)(patient, organization))) {
+      throw unprocessable([{ code: 'not-found', diagnostics: 'No member with a treatment relationship with your organization matches the demographics and coverage given' }]);
+    }
+    const out: Parameters = {
+      resourceType: 'Parameters',
+      meta: { profile: ['http://hl7.org/fhir/us/davinci-hrex/StructureDefinition/hrex-parameters-member-match-out'] },
+      parameter: [
+        { name: 'MemberIdentifier', valueIdentifier: { type: { coding: [{ system: HREX_TEMP, code: 'UMB', display: 'Member Match' }] }, system: IDENTIFIER_SYSTEM.memberId, value: await memberIdOf(deps.store, patient), assigner: { reference: deps.payer.reference, ...(deps.payer.display ? { display: deps.payer.display } : {}) } } },
+        { name: 'MemberId', valueReference: { reference: `${ctx.baseUrl}/Patient/${patient}` } },
+      ],
+    };
+    return { status: 200, headers: {}, body: out, compartments: [`Patient/${patient}`] };
+  }
+
   return {
     type: 'Patient',
     name: 'member-match',
     level: 'type',
     async handle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+      const caller = ctx.access.client ? await deps.clients.get(ctx.access.client) : undefined;
+      if (caller?.role === 'provider' && caller.organization && deps.providerTreats) return providerMatch(ctx, req, caller);
       const client = await payerClientOf(deps, ctx, 'member-match');
       if (req.method !== 'POST') throw badRequest('$member-match is called with POST and a Parameters body');
       const body = req.body as Parameters | undefined;

@@ -44,6 +44,8 @@ export interface PayerToPayerOptions {
   endpoints?: readonly PayerEndpoint[];
   /** Unique per process: the owner of the requests it works on. */
   instanceId?: string;
+  /** For providers' `$member-match`: a treatment relationship (Provider Access attribution) with the member. */
+  providerTreats?: (patient: string, organization: string) => Promise<boolean>;
   clock: () => Date;
   newId: () => string;
 }
@@ -58,7 +60,7 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
   const caller = payerCaller({ policy: o.policy, clients: o.clients, data, links, clock: o.clock, groupsOf });
   const system = (req: Partial<FhirRequest> & Pick<FhirRequest, 'method' | 'path'>): Promise<FhirResponse> =>
     dispatch({ ...o.engine, access: fullAccess('system:payer-to-payer') }, { query: [], headers: {}, ...req });
-  const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock };
+  const matchDeps = { finder, links, clients: o.clients, store: o.store, payer: o.payer, clock: o.clock, ...(o.providerTreats ? { providerTreats: o.providerTreats } : {}) };
   const exporting = payerExport({ store: o.store, clients: o.clients, data, links, groups, clock: o.clock, system, issuer: issuerFor(o.engine.baseUrl) });
   const bulkDeps = { ...matchDeps, docs: o.docs, system, newId: o.newId };
   const operations = [memberMatchOperation(matchDeps), bulkMemberMatchOperation(bulkDeps), ...exporting.operations];
@@ -91,7 +93,7 @@ export function payerToPayerApi(o: PayerToPayerOptions) {
           name: 'member-match',
           definition: 'http://hl7.org/fhir/us/davinci-hrex/OperationDefinition/member-match',
           documentation:
-            'Da Vinci HRex $member-match for other payers (role payer): one member by demographics and the coverage with us, with an hrex-consent Consent (required by the program); 422 when none, several, or the Consent cannot be complied with.',
+            'Da Vinci HRex $member-match for other payers (role payer): one member by demographics and the coverage with us, with an hrex-consent Consent (required by the program); 422 when none, several, or the Consent cannot be complied with. Providers (role provider) get the member identifier only for a member attributed to their organization.',
         },
       ],
       Group: [

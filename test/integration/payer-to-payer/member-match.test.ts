@@ -414,6 +414,32 @@ describe('$member-match', () => {
     expect(((await authed(srv).get('/admin/member-match/decisions?limit=1000')).body as unknown[]).length).toBe(before);
   });
 
+  it('when a provider sends the official HRex provider example, then 422 until its organization is attributed the member, and then 200 with the member identifier', async () => {
+    const body = JSON.parse(readFileSync(join(FIXTURES, 'davinci-hrex/Parameters-member-match-in-provider.json'), 'utf8')) as Parameters;
+    const lists = (await authed(srv).get('/admin/attribution/lists')).body as Array<{ _id: string; organization: string; kind: string }>;
+    const roster = lists.find((l) => l.kind === 'roster') as { _id: string; organization: string };
+    expect(roster).toBeDefined();
+    const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+    const reg = await authed(srv).post('/admin/clients').send({ name: 'Clinic', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'clinic-key', alg: 'ES384', use: 'sig' }] }, organization: roster.organization });
+    expect(reg.status).toBe(201);
+    const token = await tokenOf({ clientId: String(reg.body.client_id), key: privateKey }, 'clinic');
+    const before = await memberMatch(token, body);
+    expect(before.status).toBe(422);
+    expect((before.body as OperationOutcome).issue[0].code).toBe('not-found');
+    expect(JSON.stringify(before.body)).not.toContain('hrex-person');
+    // Staff attribute the person to the clinic's organization (they are enrolled with us today).
+    await put({ resourceType: 'Coverage', id: 'hrex-person-cov', status: 'active', beneficiary: { reference: 'Patient/hrex-person' }, subscriberId: 'DH10001235', payor: [{ reference: 'Organization/org-masshealth' }], period: { start: inDays(-30) } } as Coverage);
+    expect((await authed(srv).post(`/admin/attribution/lists/${roster._id}/members`).send({ patient: 'hrex-person', reason: 'test: attributed by staff' })).status).toBeLessThan(300);
+    const after = await memberMatch(token, body);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    const out = after.body as Parameters;
+    expect(out.parameter?.find((p) => p.name === 'MemberIdentifier')?.valueIdentifier?.value).toBe('DH10001235');
+    expect(out.parameter?.find((p) => p.name === 'MemberId')?.valueReference?.reference).toBe(`${srv.baseUrl}/Patient/hrex-person`);
+    // A provider match gives no payer access: the provider still reads through Provider Access only.
+    const links = (await authed(srv).get('/admin/payer-links?patient=hrex-person')).body as Array<{ client: string }>;
+    expect(links.some((l) => l.client === String(reg.body.client_id))).toBe(false);
+  });
+
   it('when /metadata is read, then Patient declares $member-match', async () => {
     const cs = (await authed(srv).get('/fhir/metadata')).body as { rest: Array<{ resource: Array<{ type: string; operation?: Array<{ name: string; definition: string }> }> }> };
     const ops = cs.rest[0].resource.find((r) => r.type === 'Patient')?.operation ?? [];
