@@ -33,6 +33,8 @@ import { policyDeps } from './auth/access-policy.js';
 import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
+import { priorAuthApi } from './apis/prior-auth/prior-auth.js';
+import { paRulesRoutes } from './apis/prior-auth/pa-rules-routes.js';
 import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
 import { outboundRoutes } from './apis/payer-to-payer/outbound-routes.js';
 import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
@@ -231,6 +233,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
+  const priorAuth = priorAuthApi({ store, docs, clock });
+  const rulesCreated = await priorAuth.ensureRules(async () => {
+    const { initialPaRuleSet } = await import('./synthetic/prior-auth/pa-rule-set.js');
+    // The demo services come with the demo data (their DTR Questionnaires are in it); otherwise staff add them.
+    const demoQuestionnaires = await store.current('Questionnaire', 'pa-cpap');
+    return initialPaRuleSet(demoQuestionnaires !== undefined && !demoQuestionnaires.del);
+  });
+  if (rulesCreated) logger.info('saved the first version of the prior-authorization rules');
   const adminCredentials = await ensureBootstrapAdmin(auth.deps, config.dataDir);
   if (adminCredentials.created) logger.info({ path: adminCredentials.path }, 'wrote the bootstrap admin credential');
   const demo = seeded > 0 ? await createDemoLogins(auth.deps, store, config.dataDir) : readDemoLogins(config.dataDir);
@@ -273,6 +283,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           outboundRoutes({ outbound: p2p.outbound, scheduler: p2p.scheduler, verify: auth.verify })(app);
         },
       ),
+      priorAuth.parts(paRulesRoutes({ rules: priorAuth.rules, verify: auth.verify, clock })),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),
     capabilityStatement,

@@ -13,6 +13,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { generateMember } from './member/generate-member.js';
 import type { MemberContext, MemberSpec } from './member/member-context.js';
 import { buildProviderDirectory } from './provider-directory.js';
+import { demoQuestionnaires } from './prior-auth/pa-rule-set.js';
 
 export interface DemoDataOptions {
   /** Number of members (Patients); about 30 resources each. */
@@ -43,6 +44,8 @@ export function* generateDemoData(opts: DemoDataOptions): Generator<Resource> {
   const seed = Math.trunc(opts.seed);
   const directory = buildProviderDirectory({ seed, now: opts.now, members: opts.members });
   yield* directory.resources;
+  // The DTR Questionnaires of the demo prior-authorization rules (synthetic/prior-auth/pa-rule-set.ts).
+  yield* demoQuestionnaires();
 
   const ctx: MemberContext = { seed, now: opts.now, directory };
   for (let index = 1; index <= opts.members; index++) {
