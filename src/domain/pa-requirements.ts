@@ -133,8 +133,11 @@ const CODE_RE = /^[A-Za-z0-9.]{1,16}$/;
 const PT_RE = /^PT-\d{2}$/;
 
 function isDay(v: unknown): v is string {
-  return typeof v === 'string' && DAY_RE.test(v) && !Number.isNaN(Date.parse(v));
+  // Round trip: Date.parse rolls 2025-02-30 over to March rather than refusing it.
+  return typeof v === 'string' && DAY_RE.test(v) && !Number.isNaN(Date.parse(v)) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;
 }
+
+const isServiceCodeSystem = (v: unknown): v is ServiceCodeSystem => typeof v === 'string' && Object.hasOwn(SERVICE_CODE_SYSTEMS, v);
 
 /** `[first, last]` of a code or a range; undefined when malformed. */
 export function codeRange(code: string): [string, string] | undefined {
@@ -148,9 +151,10 @@ export function codeRange(code: string): [string, string] | undefined {
 
 /** True when the code (of the same system) is the rule's code or inside its range. */
 export function codeMatches(ruleCode: string, code: string): boolean {
-  const range = codeRange(ruleCode);
+  const range = codeRange(ruleCode.toUpperCase());
   if (!range) return false;
-  return code.length === range[0].length && code >= range[0] && code <= range[1];
+  const c = code.toUpperCase();
+  return c.length === range[0].length && c >= range[0] && c <= range[1];
 }
 
 function planList(v: unknown, where: string, problems: string[]): void {
@@ -176,7 +180,7 @@ export function serviceRuleProblems(s: unknown, where = 'service'): string[] {
   const known = new Set(['id', 'system', 'code', 'display', 'category', 'planTypes', 'from', 'to', 'paFreeQuantity', 'maxQuantity', 'questionnaire', 'documentation', 'autoApprove', 'notes']);
   for (const k of Object.keys(r)) if (!known.has(k)) problems.push(`${where}: unknown field ${k}`);
   if (typeof r.id !== 'string' || !ID_RE.test(r.id)) problems.push(`${where}: id must be lower-case letters, digits and '-' (at most 64)`);
-  if (typeof r.system !== 'string' || !(r.system in SERVICE_CODE_SYSTEMS)) problems.push(`${where}: system must be one of ${Object.keys(SERVICE_CODE_SYSTEMS).join(', ')}`);
+  if (!isServiceCodeSystem(r.system)) problems.push(`${where}: system must be one of ${Object.keys(SERVICE_CODE_SYSTEMS).join(', ')}`);
   if (typeof r.code !== 'string' || !codeRange(r.code)) problems.push(`${where}: code must be a code or FIRST-LAST of codes of one length`);
   for (const k of ['display', 'category'] as const) if (typeof r[k] !== 'string' || !(r[k] as string).trim() || (r[k] as string).length > 300) problems.push(`${where}: ${k} is required (at most 300 characters)`);
   planList(r.planTypes, where, problems);
@@ -203,13 +207,13 @@ export function serviceRuleProblems(s: unknown, where = 'service'): string[] {
 
 /** Problems with a whole rule set (empty when it is valid). */
 export function ruleSetProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null) return ['the rule set must be an object'];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['the rule set must be an object'];
   const r = v as Partial<Record<keyof PaRuleSet, unknown>>;
   const problems: string[] = [];
   if (!Array.isArray(r.services)) problems.push('services must be a list');
   else {
     r.services.forEach((s, i) => problems.push(...serviceRuleProblems(s, `services[${i}]`)));
-    const ids = r.services.map((s) => (s as { id?: unknown }).id);
+    const ids = r.services.map((s: unknown) => (typeof s === 'object' && s !== null ? (s as { id?: unknown }).id : undefined)).filter((id) => id !== undefined);
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup !== undefined) problems.push(`services: id ${String(dup)} is used twice`);
   }
@@ -232,7 +236,7 @@ export function ruleSetProblems(v: unknown): string[] {
     if (!Array.isArray(orp.services)) problems.push('orp: services must be a list');
     else
       orp.services.forEach((s, i) => {
-        const ok = typeof s === 'object' && s !== null && typeof s.service === 'string' && ID_RE.test(s.service) && typeof s.system === 'string' && s.system in SERVICE_CODE_SYSTEMS && typeof s.code === 'string' && codeRange(s.code) !== undefined;
+        const ok = typeof s === 'object' && s !== null && typeof s.service === 'string' && ID_RE.test(s.service) && isServiceCodeSystem(s.system) && typeof s.code === 'string' && codeRange(s.code) !== undefined;
         if (!ok) problems.push(`orp: services[${i}] needs service (an id), system and code (or range)`);
       });
   }
@@ -326,10 +330,10 @@ function isUrgentCare(rules: PaRuleSet, s: OrderedService): boolean {
   return admission !== undefined && rules.referral.urgentCareAdmissionTypes.some((c) => c.replace(/^0+(?=\d)/, '') === admission);
 }
 
-/** Elective: not emergency (1) or urgent (2) by NUBC admission type. */
+/** Elective: NUBC admission type 3, or not stated (an ordered admission is planned); emergency, urgent, newborn and trauma are not. */
 function isElective(s: OrderedService): boolean {
   const admission = s.admissionType?.replace(/^0+(?=\d)/, '');
-  return admission !== '1' && admission !== '2';
+  return admission === undefined || admission === '3';
 }
 
 /**
@@ -415,7 +419,7 @@ export function determineCoverage(rules: PaRuleSet, s: OrderedService, f: Covera
   return { covered: 'covered', paNeeded, ...documentation, ...(rule ? { rule } : {}), infoNeeded, referral, orp, screening, reasons };
 }
 
-/** The published list: every service rule in force on the day, ordered by category then code. */
+/** The published list: every service rule in force on the day or starting later (upcoming ones are published too), ordered by category then code. */
 export function publishedServices(rules: PaRuleSet, day: string): PaServiceRule[] {
   return rules.services
     .filter((r) => r.to === undefined || r.to >= day)
