@@ -233,7 +233,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
-  const priorAuth = priorAuthApi({ store, docs, clock });
+  const priorAuth = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, clock, newId });
   const rulesCreated = await priorAuth.ensureRules(async () => {
     const { initialPaRuleSet } = await import('./synthetic/prior-auth/pa-rule-set.js');
     // The demo services come with the demo data (their DTR Questionnaires are in it); otherwise staff add them.
@@ -283,7 +283,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           outboundRoutes({ outbound: p2p.outbound, scheduler: p2p.scheduler, verify: auth.verify })(app);
         },
       ),
-      priorAuth.parts(paRulesRoutes({ rules: priorAuth.rules, verify: auth.verify, clock })),
+      priorAuth.parts((app) => {
+        paRulesRoutes({ rules: priorAuth.rules, verify: auth.verify, clock })(app);
+        priorAuth.cdsRoutes(app);
+      }),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),
     capabilityStatement,

@@ -10,17 +10,41 @@ import type { ResourceStore } from '../../store/port.js';
 import type { PaRuleSet } from '../../domain/pa-requirements.js';
 import { paRulesStore } from './pa-rules-store.js';
 import { FhirError } from '../../fhir/outcome.js';
+import type { PolicyDeps } from '../../auth/access-policy.js';
+import type { ClientRecord } from '../../auth/records.js';
+import { crdAssertions, type CrdDeps } from './crd.js';
+import { cdsRoutes } from './cds-routes.js';
+import { memberFacts } from './member-facts.js';
 
 export interface PriorAuthOptions {
   store: ResourceStore;
   docs: DocumentStore;
+  policy: PolicyDeps;
+  clients: { get(id: string): Promise<ClientRecord | undefined> };
+  /** Our payer Organization (`Organization/<id>`): the Coverage that counts is its. */
+  payer: string;
+  /** Our FHIR base URL. */
+  baseUrl: string;
   clock: () => Date;
+  newId: () => string;
 }
 
 export function priorAuthApi(o: PriorAuthOptions) {
   const rules = paRulesStore(o.docs, o.clock);
+  const crd: CrdDeps = {
+    facts: memberFacts({ store: o.store, policy: o.policy, payer: o.payer }),
+    rules: async () => (await rules.current())?.rules,
+    assertions: crdAssertions(o.docs),
+    baseUrl: o.baseUrl,
+    publishedListUrl: `${o.baseUrl.replace(/\/fhir\/?$/, '')}/prior-auth/services.json`,
+    clock: o.clock,
+    newId: o.newId,
+  };
   return {
     rules,
+    crd,
+    /** The CDS Hooks routes (discovery, hook calls from registered EHRs, feedback). */
+    cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl }),
     /** Saves the first version of the rules when there is none (at startup). */
     async ensureRules(initial: () => Promise<PaRuleSet>): Promise<boolean> {
       if (await rules.latest()) return false;

@@ -31,7 +31,8 @@ export function assertionIssuer(assertion: string): string {
 
 const remoteSets = new Map<string, JWTVerifyGetKey>();
 
-function keySet(client: ClientRecord): JWTVerifyGetKey {
+/** The client's registered public keys (inline, or its jwksUri fetched and cached by jose). */
+export function clientKeySet(client: ClientRecord): JWTVerifyGetKey {
   if (client.jwks) return createLocalJWKSet(client.jwks);
   ensure(client.jwksUri !== undefined, 'invalid_client', 'client has no registered keys');
   let set = remoteSets.get(client.jwksUri);
@@ -54,7 +55,7 @@ export async function checkClientAssertion(deps: AssertionDeps, client: ClientRe
   const now = Math.floor(deps.clock().getTime() / 1000);
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(assertion, keySet(client), {
+    ({ payload } = await jwtVerify(assertion, clientKeySet(client), {
       algorithms: ASSERTION_ALGORITHMS,
       issuer: client._id,
       subject: client._id,
