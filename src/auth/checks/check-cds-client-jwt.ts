@@ -2,9 +2,11 @@
  * CDS Hooks 2.0 §Trusting CDS Clients: every call to a CDS Service carries `Authorization: Bearer <JWT>`
  * signed by the CDS Client (the EHR). The EHR is a registered provider backend client of ours
  * (private_key_jwt, its organization on record), so its keys are the ones it registered:
- *  - `sub` is its client_id (CDS Hooks: "the CDS Client's client_id"); `iss` must be present;
+ *  - the client is named by `sub` (its client_id) or, when there is no `sub`, by `iss` (CDS Hooks 2.0 defines
+ *    only `iss`; registering the EHR under its issuer URI as client_id works without a `sub`);
  *  - `aud` is the CDS Service endpoint called (the discovery URL + `/` + service id);
- *  - `exp` present and at most five minutes ahead, `iat` present, `jti` never seen before (replay);
+ *  - `exp` present and (our policy, as for SMART client assertions) at most five minutes ahead, `iat`
+ *    present, `jti` never seen before (replay);
  *  - signed with an allowed asymmetric algorithm by a key the client registered (a `jku` header is
  *    honoured only when it is the client's registered jwksUri: we never fetch a key URL the caller chose).
  */
@@ -37,8 +39,8 @@ export async function checkCdsClientJwt(deps: CdsJwtDeps, authorization: string 
     throw new CdsAuthError('The bearer token is not a JWT');
   }
   if (typeof header.alg !== 'string' || !ASSERTION_ALGORITHMS.includes(header.alg)) throw new CdsAuthError(`JWT alg ${String(header.alg)} is not allowed`);
-  const clientId = typeof claims.sub === 'string' && claims.sub ? claims.sub : undefined;
-  if (!clientId || clientId.length > 200) throw new CdsAuthError('The JWT has no sub (the CDS Client client_id)');
+  const clientId = typeof claims.sub === 'string' && claims.sub ? claims.sub : typeof claims.iss === 'string' && claims.iss ? claims.iss : undefined;
+  if (!clientId || clientId.length > 200) throw new CdsAuthError('The JWT names no CDS Client (sub or iss)');
   const client = await deps.clients.get(clientId);
   if (!client || client.role !== 'provider' || client.authMethod !== 'private_key_jwt') throw new CdsAuthError(`${clientId} is not a registered CDS Client (a provider backend with keys)`);
   if (header.jku !== undefined && header.jku !== client.jwksUri) throw new CdsAuthError('The JWT jku is not the key set the client registered');
@@ -47,7 +49,7 @@ export async function checkCdsClientJwt(deps: CdsJwtDeps, authorization: string 
   try {
     ({ payload } = await jwtVerify(jwt, clientKeySet(client), {
       algorithms: ASSERTION_ALGORITHMS,
-      subject: clientId,
+      ...(typeof claims.sub === 'string' && claims.sub ? { subject: clientId } : { issuer: clientId }),
       audience,
       currentDate: deps.clock(),
       requiredClaims: ['iss', 'exp', 'iat', 'jti'],

@@ -247,6 +247,8 @@ describe('CRD (CDS Hooks 2.0)', () => {
     expect((await post(`Bearer ${await jwt(`${cdsBase}/crd-order-sign`, { exp: Math.floor(Date.now() / 1000) - 120 })}`)).status).toBe(401);
     expect((await post(`Bearer ${await jwt(`${cdsBase}/crd-order-sign`, { sub: 'nobody' })}`)).status).toBe(401);
     expect((await post('Bearer not-a-jwt')).status).toBe(401);
+    // Without sub, the issuer names the client: ours is registered under its client_id, not this issuer.
+    expect((await post(`Bearer ${await jwt(`${cdsBase}/crd-order-sign`, { sub: '' })}`)).status).toBe(401);
   });
 
   it('when the request is not a CDS Hooks call of the service, then 400 for bad JSON, 422 for a wrong shape or hook, 404 for an unknown service', async () => {
