@@ -33,7 +33,7 @@ import { policyDeps } from './auth/access-policy.js';
 import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
-import { priorAuthApi } from './apis/prior-auth/prior-auth.js';
+import { priorAuthApi, type PriorAuthApi } from './apis/prior-auth/prior-auth.js';
 import { paRulesRoutes } from './apis/prior-auth/pa-rules-routes.js';
 import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
 import { outboundRoutes } from './apis/payer-to-payer/outbound-routes.js';
@@ -133,7 +133,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       now: new Date(),
       basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
       security: capabilitySecurity(issuerFor(baseUrl)),
-      operations: capabilityOperations([providerAccess?.capability, payerToPayer?.capability]),
+      operations: capabilityOperations([providerAccess?.capability, payerToPayer?.capability, priorAuth?.capability]),
     }));
 
   const index = await ensureCurrentIndex(
@@ -150,6 +150,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // about provider backends' requests: the API is assembled right after, and reached through this.
   let providerAccess: ProviderAccessApi | undefined;
   let payerToPayer: PayerToPayerApi | undefined;
+  let priorAuth: PriorAuthApi | undefined;
   const auth = createAuthServer({
     // A token's Access decided per request by the API its client belongs to (provider or payer backends).
     callerAccess: async (token, req) => (await providerAccess?.providerCaller(token, req)) ?? (await payerToPayer?.payerCaller(token, req)),
@@ -233,8 +234,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
-  const priorAuth = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, clock, newId });
-  const rulesCreated = await priorAuth.ensureRules(async () => {
+  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, clock, newId });
+  priorAuth = prior;
+  const rulesCreated = await prior.ensureRules(async () => {
     const { initialPaRuleSet } = await import('./synthetic/prior-auth/pa-rule-set.js');
     // The demo services come with the demo data (their DTR Questionnaires are in it); otherwise staff add them.
     const demoQuestionnaires = await store.current('Questionnaire', 'pa-cpap');
@@ -283,9 +285,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           outboundRoutes({ outbound: p2p.outbound, scheduler: p2p.scheduler, verify: auth.verify })(app);
         },
       ),
-      priorAuth.parts((app) => {
-        paRulesRoutes({ rules: priorAuth.rules, verify: auth.verify, clock })(app);
-        priorAuth.cdsRoutes(app);
+      prior.parts((app) => {
+        paRulesRoutes({ rules: prior.rules, verify: auth.verify, clock })(app);
+        prior.cdsRoutes(app);
       }),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),

@@ -15,6 +15,7 @@ import type { ClientRecord } from '../../auth/records.js';
 import { crdAssertions, type CrdDeps } from './crd.js';
 import { cdsRoutes } from './cds-routes.js';
 import { memberFacts } from './member-facts.js';
+import { questionnairePackageOperation } from './dtr.js';
 
 export interface PriorAuthOptions {
   store: ResourceStore;
@@ -40,9 +41,20 @@ export function priorAuthApi(o: PriorAuthOptions) {
     clock: o.clock,
     newId: o.newId,
   };
+  const operations = [questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
   return {
     rules,
     crd,
+    operations,
+    capability: {
+      Questionnaire: [
+        {
+          name: 'questionnaire-package',
+          definition: 'http://hl7.org/fhir/us/davinci-dtr/OperationDefinition/questionnaire-package',
+          documentation: 'Da Vinci DTR: the Questionnaires (and Libraries) documenting the ordered services under the member\'s plan, or those a CRD coverage-assertion-id or canonical names; one PackageBundle each. For provider systems and staff.',
+        },
+      ],
+    },
     /** The CDS Hooks routes (discovery, hook calls from registered EHRs, feedback). */
     cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl }),
     /** Saves the first version of the rules when there is none (at startup). */
@@ -59,7 +71,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       }
     },
     parts(mount?: (app: Express) => void): ApiParts {
-      return { ...(mount ? { mount } : {}) };
+      return { operations, ...(mount ? { mount } : {}) };
     },
   };
 }

@@ -283,3 +283,59 @@ describe('CRD (CDS Hooks 2.0)', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('DTR $questionnaire-package', () => {
+  const coverage = (memberId: string): Resource => ({ resourceType: 'Coverage', id: 'ehr-coverage', status: 'active', subscriberId: memberId, beneficiary: { reference: 'Patient/ehr-patient' }, payor: [{ display: 'MassHealth' }] }) as Resource;
+  const pkg = (parameter: unknown[]) => authed(srv).post('/fhir/Questionnaire/$questionnaire-package').set('Content-Type', 'application/fhir+json').send(JSON.stringify({ resourceType: 'Parameters', parameter }));
+  const questionnairesOf = (body: { parameter?: Array<{ name: string; resource?: Bundle }> }): string[] =>
+    (body.parameter ?? []).filter((p) => p.name === 'PackageBundle').map((p) => (p.resource?.entry?.[0]?.resource as { url?: string } | undefined)?.url as string);
+
+  it('when CRD said documentation is needed, then the package for its coverage-assertion-id holds that Questionnaire first in a collection Bundle', async () => {
+    const answer = await call('crd-order-sign', hookCall('order-sign', [serviceRequest('mri3', { system: CODE_SYSTEM.cpt, code: '70551' }, { requesterNpi: physicianNpi })], ffs.memberId));
+    const info = coverageInfo(answer);
+    const res = await pkg([{ name: 'coverage', resource: coverage(ffs.memberId) }, { name: 'context', valueString: info.get('coverage-assertion-id')?.[0] }]);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const bundles = (res.body.parameter as Array<{ name: string; resource: Bundle }>).filter((p) => p.name === 'PackageBundle');
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0].resource.type).toBe('collection');
+    expect(bundles[0].resource.entry?.[0]?.resource?.resourceType).toBe('Questionnaire');
+    expect(String(info.get('questionnaire')?.[0])).toContain(questionnairesOf(res.body)[0]);
+  });
+
+  it('when orders are given, then the package holds the Questionnaire the rules name for each under the member\'s plan, and warns about an order needing none', async () => {
+    const res = await pkg([
+      { name: 'coverage', resource: coverage(ffs.memberId) },
+      { name: 'order', resource: serviceRequest('o1', { system: CODE_SYSTEM.hcpcs, code: 'E0601' }) },
+      { name: 'order', resource: serviceRequest('o2', { system: CODE_SYSTEM.cpt, code: '99213' }) },
+    ]);
+    expect(res.status).toBe(200);
+    expect(questionnairesOf(res.body)).toEqual([expect.stringMatching(/\/Questionnaire\/pa-cpap$/)]);
+    const outcome = (res.body.parameter as Array<{ name: string; resource: { issue: Array<{ diagnostics: string }> } }>).find((p) => p.name === 'operationOutcome');
+    expect(outcome?.resource.issue[0].diagnostics).toMatch(/99213/);
+  });
+
+  it('when nothing applies, or the inputs are missing, then 422 or 400 with an OperationOutcome', async () => {
+    const none = await pkg([{ name: 'coverage', resource: coverage(ffs.memberId) }, { name: 'questionnaire', valueCanonical: 'https://nowhere.example/Questionnaire/x' }]);
+    expect(none.status).toBe(422);
+    expect(none.body.resourceType).toBe('OperationOutcome');
+    expect((await pkg([{ name: 'questionnaire', valueCanonical: 'https://x.example/Q' }])).status).toBe(400);
+    expect((await pkg([{ name: 'coverage', resource: coverage(ffs.memberId) }])).status).toBe(400);
+  });
+
+  it('when the official DTR input example is sent, then it is answered (its member is not ours, its canonical is not here: 422 naming both)', async () => {
+    const body = readFileSync(join(process.cwd(), 'test/fixtures/ig-examples/davinci-dtr/params/Parameters-QuestionnairePackageInputParamsExample.json'), 'utf8');
+    const res = await authed(srv).post('/fhir/Questionnaire/$questionnaire-package').set('Content-Type', 'application/fhir+json').send(body);
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(JSON.stringify(res.body.issue)).toMatch(/Questionnaire .* is not on this server/);
+  });
+
+  it('when the registered EHR calls it with its SMART Backend Services token, then it is answered', async () => {
+    const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid: 'ehr-key' }).setIssuer(clientId).setSubject(clientId).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(key);
+    const token = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope: 'system/Questionnaire.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+    expect(token.status, JSON.stringify(token.body)).toBe(200);
+    const res = await authed(srv, String(token.body.access_token)).post('/fhir/Questionnaire/$questionnaire-package').set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'coverage', resource: coverage(ffs.memberId) }, { name: 'order', resource: serviceRequest('o3', { system: CODE_SYSTEM.cpt, code: '70551' }) }] }));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(questionnairesOf(res.body)).toEqual([expect.stringMatching(/pa-mri-brain$/)]);
+  });
+});
