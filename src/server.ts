@@ -234,7 +234,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
-  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, clock, newId });
+  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps), clock, newId });
   priorAuth = prior;
   const rulesCreated = await prior.ensureRules(async () => {
     const { initialPaRuleSet } = await import('./synthetic/prior-auth/pa-rule-set.js');

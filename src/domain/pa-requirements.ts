@@ -36,9 +36,17 @@ export const SERVICE_CODE_SYSTEM_NAMES: Readonly<Record<ServiceCodeSystem, strin
   revenue: 'Revenue code',
 };
 
+/** Other spellings of the same code systems seen in IG examples (PAS writes HCPCS with http:). */
+const SERVICE_CODE_SYSTEM_ALIASES: Readonly<Record<string, ServiceCodeSystem>> = {
+  'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets': 'hcpcs',
+  'https://www.cms.gov/Medicare/Coding/ICD10': 'icd10pcs',
+  'http://www.nlm.nih.gov/research/umls/hcpcs': 'hcpcs',
+};
+
 /** The rules' name for a code system URI, or undefined for one the rules do not use. */
 export function serviceCodeSystem(uri: string | undefined): ServiceCodeSystem | undefined {
-  return (Object.keys(SERVICE_CODE_SYSTEMS) as ServiceCodeSystem[]).find((k) => SERVICE_CODE_SYSTEMS[k] === uri);
+  if (uri === undefined) return undefined;
+  return (Object.keys(SERVICE_CODE_SYSTEMS) as ServiceCodeSystem[]).find((k) => SERVICE_CODE_SYSTEMS[k] === uri) ?? (Object.hasOwn(SERVICE_CODE_SYSTEM_ALIASES, uri) ? SERVICE_CODE_SYSTEM_ALIASES[uri] : undefined);
 }
 
 /** Drug codes: a request coded in these is a drug request, outside the PA rule (CMS-0057-F excludes drugs). */
@@ -367,7 +375,7 @@ export function determineCoverage(rules: PaRuleSet, s: OrderedService, f: Covera
   if (s.inpatient && isElective(s) && rules.screening.planTypes.includes(plan) && inForce(rules.screening, s.serviceDate)) {
     screening.required = true;
     screening.leadTimeMet = daysBetween(f.today, s.serviceDate) >= rules.screening.leadDays;
-    const icd = s.system === CODE_SYSTEM.icd10pcs;
+    const icd = serviceCodeSystem(s.system) === 'icd10pcs';
     screening.reason = icd
       ? `An elective inpatient admission needs a pre-admission screening, requested at least ${rules.screening.leadDays} days before admission${screening.leadTimeMet ? '' : ` (the admission on ${s.serviceDate} is less than ${rules.screening.leadDays} days away)`}.`
       : `An elective inpatient admission needs a pre-admission screening, coded in ICD-10-PCS only (not ${serviceCodeSystem(s.system) ? SERVICE_CODE_SYSTEM_NAMES[serviceCodeSystem(s.system) as ServiceCodeSystem] : 'this code system'}).`;

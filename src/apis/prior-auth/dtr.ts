@@ -21,7 +21,7 @@ import type { PolicyDeps } from '../../auth/access-policy.js';
 import { matchingServiceRule, serviceCodeSystem, type PaRuleSet } from '../../domain/pa-requirements.js';
 import type { CrdAssertion } from './crd.js';
 import type { DocumentCollection } from '../../store/document-port.js';
-import { memberIdsOf, type MemberFacts } from './member-facts.js';
+import { findLive, memberIdsOf, type MemberFacts } from './member-facts.js';
 
 export const DTR_PACKAGE_BUNDLE = 'http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/DTR-QPackageBundle';
 const CQF_LIBRARY = 'http://hl7.org/fhir/StructureDefinition/cqf-library';
@@ -55,14 +55,7 @@ export function questionnairePackageOperation(deps: DtrDeps): OperationHandler {
   async function questionnaireByCanonical(canonical: string): Promise<Questionnaire | undefined> {
     const [url, version] = canonical.split('|');
     if (!/^https?:\/\/\S{1,400}$/.test(url) || (version !== undefined && !/^[A-Za-z0-9.\-_]{1,64}$/.test(version))) return undefined;
-    let filter;
-    try {
-      filter = deps.policy.compileQuery('Questionnaire', [['url', url], ...(version ? ([['version', version]] as Array<[string, string]>) : [])]);
-    } catch {
-      return undefined;
-    }
-    const { records } = await deps.store.find({ filter: { $and: [{ type: 'Questionnaire' }, filter] }, sort: [['lu', -1]], limit: 5 });
-    const live = records.filter((r) => !r.del).map((r) => r.res as Questionnaire);
+    const live = await findLive<Questionnaire>(deps, 'Questionnaire', [['url', url], ...(version ? ([['version', version]] as Array<[string, string]>) : [])], 5, [['lu', -1]]);
     return live.find((q) => q.status === 'active') ?? live[0];
   }
 
@@ -76,14 +69,7 @@ export function questionnairePackageOperation(deps: DtrDeps): OperationHandler {
       if (seen.has(canonical)) continue;
       seen.add(canonical);
       const [url] = canonical.split('|');
-      let filter;
-      try {
-        filter = deps.policy.compileQuery('Library', [['url', url]]);
-      } catch {
-        continue;
-      }
-      const { records } = await deps.store.find({ filter: { $and: [{ type: 'Library' }, filter] }, sort: [['lu', -1]], limit: 1 });
-      const lib = records.find((r) => !r.del)?.res as (Resource & { relatedArtifact?: Array<{ type?: string; resource?: string }> }) | undefined;
+      const [lib] = await findLive<Resource & { relatedArtifact?: Array<{ type?: string; resource?: string }> }>(deps, 'Library', [['url', url]], 1, [['lu', -1]]);
       if (!lib) continue;
       out.push(lib);
       for (const a of lib.relatedArtifact ?? []) if (a.type === 'depends-on' && a.resource) queue.push(a.resource);

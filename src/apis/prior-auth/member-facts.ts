@@ -30,17 +30,23 @@ export interface ProviderFacts {
   practitioner?: Practitioner;
 }
 
-export function memberFacts(deps: { store: ResourceStore; policy: PolicyDeps; payer: string }) {
-  async function find<T extends Resource>(type: T['resourceType'], query: Array<[string, string]>, limit = 20): Promise<T[]> {
-    let filter: FilterDocument;
-    try {
-      filter = deps.policy.compileQuery(type, query);
-    } catch {
-      return [];
-    }
-    const { records } = await deps.store.find({ filter: { $and: [{ type }, filter] }, sort: [['_id', 1]], limit });
-    return records.filter((r) => !r.del).map((r) => r.res as T);
+/**
+ * Live resources of a type matching a search (parameter, value pairs) through the search engine's
+ * translator, so no request value reaches a store filter unvalidated; none when the search is invalid.
+ */
+export async function findLive<T extends Resource>(deps: { store: ResourceStore; policy: PolicyDeps }, type: T['resourceType'], query: Array<[string, string]>, limit = 20, sort: Array<[string, 1 | -1]> = [['_id', 1]]): Promise<T[]> {
+  let filter: FilterDocument;
+  try {
+    filter = deps.policy.compileQuery(type, query);
+  } catch {
+    return [];
   }
+  const { records } = await deps.store.find({ filter: { $and: [{ type }, filter] }, sort, limit });
+  return records.filter((r) => !r.del).map((r) => r.res as T);
+}
+
+export function memberFacts(deps: { store: ResourceStore; policy: PolicyDeps; payer: string }) {
+  const find = <T extends Resource>(type: T['resourceType'], query: Array<[string, string]>, limit = 20): Promise<T[]> => findLive<T>(deps, type, query, limit);
 
   async function current<T extends Resource>(reference: string | undefined): Promise<T | undefined> {
     const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference ?? '');

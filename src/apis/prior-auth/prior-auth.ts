@@ -16,6 +16,10 @@ import { crdAssertions, type CrdDeps } from './crd.js';
 import { cdsRoutes } from './cds-routes.js';
 import { memberFacts } from './member-facts.js';
 import { questionnairePackageOperation } from './dtr.js';
+import { pasOperations, type SystemDispatch } from './pas.js';
+import { dispatch } from '../../fhir/rest/dispatch.js';
+import { fullAccess } from '../../fhir/access.js';
+import type { FhirContext } from '../../fhir/rest/types.js';
 
 export interface PriorAuthOptions {
   store: ResourceStore;
@@ -26,6 +30,8 @@ export interface PriorAuthOptions {
   payer: string;
   /** Our FHIR base URL. */
   baseUrl: string;
+  /** The FHIR engine (requests and decisions are written through it, with the system's access). */
+  engine: Omit<FhirContext, 'access'>;
   clock: () => Date;
   newId: () => string;
 }
@@ -41,12 +47,28 @@ export function priorAuthApi(o: PriorAuthOptions) {
     clock: o.clock,
     newId: o.newId,
   };
-  const operations = [questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
+  const system: SystemDispatch = (req) => dispatch({ ...o.engine, access: fullAccess('system:prior-auth') }, { query: [], headers: {}, ...req });
+  const pas = pasOperations({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, clients: o.clients, system, payer: o.payer, clock: o.clock, newId: o.newId });
+  const operations = [...pas.operations, questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
   return {
     rules,
     crd,
     operations,
+    pas,
+    system,
     capability: {
+      Claim: [
+        {
+          name: 'submit',
+          definition: 'http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-submit',
+          documentation: 'Da Vinci PAS: a PAS request Bundle in, a response Bundle with the ClaimResponse out: approved or denied at once when the rules can decide, else pended for review (72 hours expedited, 7 days standard). Updates (related replaces), cancellation (certificationType 3) and appeals of a denial (related prior). Drugs are refused. For provider backends and staff.',
+        },
+        {
+          name: 'inquire',
+          definition: 'http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry',
+          documentation: 'Da Vinci PAS: the current ClaimResponse of a request, by its tracking number, PA number or the submitter\'s Claim identifier, with the member ID; only for the organization that submitted it, and staff.',
+        },
+      ],
       Questionnaire: [
         {
           name: 'questionnaire-package',

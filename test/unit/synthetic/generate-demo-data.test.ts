@@ -12,7 +12,8 @@ const claimsOf = (resources: Resource[]): ExplanationOfBenefit[] => ofType<Expla
 
 const NOW = new Date('2026-06-30T12:00:00Z');
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const DIRECTORY_TYPES = new Set(['Organization', 'Location', 'Practitioner', 'PractitionerRole']);
+/** Shared resources members refer to (the provider directory) or providers fill in (the DTR Questionnaires). */
+const DIRECTORY_TYPES = new Set(['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Questionnaire']);
 
 function collect(members: number, seed: number, now = NOW): Resource[] {
   return Array.from(generateDemoData({ members, seed, now }));

@@ -1,0 +1,259 @@
+/**
+ * PAS `Claim/$submit` and `Claim/$inquire` as a provider system calls them (a registered provider backend
+ * with a SMART Backend Services token), with request Bundles shaped like the official PAS examples. The
+ * expectations are the program's rules as stated here: a CPAP with a qualifying sleep study is approved at
+ * once; physical therapy above the service limit is denied with its specific reason; an MRI without its
+ * documentation pends asking for it; drugs are refused; updates keep the tracking number; a denial can be
+ * appealed, not updated; and the member's PDex view follows every change at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import request from 'supertest';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { Bundle, Claim, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
+import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
+
+const FHIR_JSON = 'application/fhir+json';
+const PAS_CLAIM = 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-claim';
+const DAY = 86_400_000;
+const inDays = (n: number): string => new Date(Date.now() + n * DAY).toISOString().slice(0, 10);
+
+let srv: TestServer;
+let token: string;
+let otherToken: string;
+let orgNpi: string;
+let member: { id: string; memberId: string };
+
+async function backendToken(org: string, kid: string): Promise<string> {
+  const pair = await generateKeyPair('ES384', { extractable: true });
+  const reg = await authed(srv).post('/admin/clients').send({ name: `EHR ${kid}`, role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg: 'ES384' }] }, organization: org });
+  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+  const id = String(reg.body.client_id);
+  const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid }).setIssuer(id).setSubject(id).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(pair.privateKey);
+  const res = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope: 'system/Claim.rs system/ClaimResponse.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return String(res.body.access_token);
+}
+
+interface RequestOptions {
+  identifier?: string;
+  system?: string;
+  code?: string;
+  quantity?: number;
+  priority?: 'stat' | 'normal';
+  answers?: QuestionnaireResponse['item'];
+  questionnaire?: string;
+  related?: { identifier: string; relationship: 'replaces' | 'prior' };
+  cancel?: boolean;
+  memberId?: string;
+}
+
+/** A PAS request Bundle like the official examples: Claim first, then Patient, Coverage, insurer, requester, DTR answers. */
+function pasRequest(o: RequestOptions): Bundle {
+  const identifier = o.identifier ?? `EHR-${randomUUID().slice(0, 8)}`;
+  const qr: QuestionnaireResponse | undefined = o.answers
+    ? { resourceType: 'QuestionnaireResponse', id: 'qr', questionnaire: o.questionnaire as string, status: 'completed', subject: { reference: 'Patient/pat' }, authored: new Date().toISOString(), item: o.answers }
+    : undefined;
+  const claim: Claim = {
+    resourceType: 'Claim',
+    id: 'claim',
+    meta: { profile: [PAS_CLAIM] },
+    identifier: [{ system: 'http://ehr.example.org/pa-request', value: identifier }],
+    status: 'active',
+    type: { coding: [{ system: CODE_SYSTEM.claimType, code: 'professional' }] },
+    use: 'preauthorization',
+    patient: { reference: 'Patient/pat' },
+    created: new Date().toISOString(),
+    insurer: { reference: 'Organization/ins' },
+    provider: { reference: 'Organization/req' },
+    priority: { coding: [{ system: CODE_SYSTEM.processPriority, code: o.priority ?? 'normal' }] },
+    insurance: [{ sequence: 1, focal: true, coverage: { reference: 'Coverage/cov' } }],
+    ...(o.cancel ? { extension: [{ url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType', valueCodeableConcept: { coding: [{ system: 'https://codesystem.x12.org/005010/1322', code: '3', display: 'Cancel' }] } }] } : {}),
+    ...(o.related ? { related: [{ claim: { identifier: { system: 'http://ehr.example.org/pa-request', value: o.related.identifier } }, relationship: { coding: [{ system: CODE_SYSTEM.relatedClaimRelationship, code: o.related.relationship }] } }] } : {}),
+    ...(qr ? { supportingInfo: [{ sequence: 1, category: { coding: [{ system: CODE_SYSTEM.pasSupportingInfoType, code: 'additionalInformation' }] }, valueReference: { reference: 'QuestionnaireResponse/qr' } }] } : {}),
+    item: [
+      {
+        sequence: 1,
+        category: { coding: [{ system: CODE_SYSTEM.x12ServiceType, code: '12' }] },
+        productOrService: { coding: [{ system: o.system ?? CODE_SYSTEM.hcpcs, code: o.code ?? 'E0601' }] },
+        servicedPeriod: { start: inDays(7), end: inDays(90) },
+        quantity: { value: o.quantity ?? 1, unit: 'units' },
+      },
+    ],
+  };
+  const resources: Resource[] = [
+    claim,
+    { resourceType: 'Patient', id: 'pat', identifier: [{ type: { coding: [{ system: CODE_SYSTEM.identifierType, code: 'MB' }] }, system: 'http://ehr.example.org/masshealth-id', value: o.memberId ?? member.memberId }], name: [{ family: 'Member' }], gender: 'unknown', birthDate: '1980-01-01' } as Patient,
+    { resourceType: 'Coverage', id: 'cov', status: 'active', subscriberId: o.memberId ?? member.memberId, beneficiary: { reference: 'Patient/pat' }, payor: [{ reference: 'Organization/ins' }] } as Coverage,
+    { resourceType: 'Organization', id: 'ins', name: 'MassHealth' } as Organization,
+    { resourceType: 'Organization', id: 'req', name: 'Clinic', identifier: [{ system: IDENTIFIER_SYSTEM.npi, value: orgNpi }] } as Organization,
+    ...(qr ? [qr] : []),
+  ];
+  return { resourceType: 'Bundle', identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${randomUUID()}` }, type: 'collection', timestamp: new Date().toISOString(), entry: resources.map((resource) => ({ fullUrl: `http://ehr.example.org/fhir/${resource.resourceType}/${resource.id}`, resource })) };
+}
+
+async function submit(bundle: Bundle, as = token): Promise<{ status: number; response: ClaimResponse; body: Bundle & { issue?: Array<{ diagnostics: string; code: string }> } }> {
+  const res = await authed(srv, as).post('/fhir/Claim/$submit').set('Content-Type', FHIR_JSON).send(JSON.stringify(bundle));
+  return { status: res.status, response: (res.body as Bundle).entry?.[0]?.resource as ClaimResponse, body: res.body };
+}
+
+const reviewAction = (r: ClaimResponse, n = 0): string | undefined =>
+  r.item?.[n]?.adjudication?.[0]?.extension?.[0]?.extension?.find((e) => e.url.endsWith('extension-reviewActionCode'))?.valueCodeableConcept?.coding?.[0]?.code;
+const decision = (r: ClaimResponse): string | undefined => r.extension?.find((e) => e.url.endsWith('/pa-decision'))?.valueCode;
+const tracking = (r: ClaimResponse): string => r.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.paTrackingNumber)?.value as string;
+
+beforeAll(async () => {
+  srv = await startTestServer({ SEED_MEMBERS: '12' });
+  const orgs = ((await authed(srv).get('/fhir/Organization?_count=200')).body as Bundle).entry?.map((e) => e.resource as Organization) ?? [];
+  const withNpi = orgs.filter((o) => o.id !== 'org-masshealth' && o.identifier?.some((i) => i.system === IDENTIFIER_SYSTEM.npi));
+  orgNpi = withNpi[0].identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value as string;
+  token = await backendToken(`Organization/${withNpi[0].id}`, 'ehr-a');
+  otherToken = await backendToken(`Organization/${withNpi[1].id}`, 'ehr-b');
+  // A member enrolled today and for the next months (FFS: no referral rules in the way).
+  const coverages = ((await authed(srv).get('/fhir/Coverage?status=active&_count=500')).body as Bundle).entry?.map((e) => e.resource as Coverage) ?? [];
+  const cov = coverages.find((c) => c.payor?.[0]?.reference === 'Organization/org-masshealth' && !c.period?.end && c.class?.some((k) => k.value === 'FFS')) as Coverage;
+  const patient = (await authed(srv).get(`/fhir/${cov.beneficiary.reference}`)).body as Patient;
+  member = { id: patient.id as string, memberId: patient.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.memberId)?.value as string };
+}, 120_000);
+
+afterAll(async () => {
+  await srv?.stop();
+});
+
+const CPAP_Q = 'https://masshealth.example.org/fhir/Questionnaire/pa-cpap';
+const sleepStudy = (ahi: number): QuestionnaireResponse['item'] => [
+  { linkId: 'sleep-study', answer: [{ valueBoolean: true }] },
+  { linkId: 'ahi', answer: [{ valueDecimal: ahi }] },
+];
+
+describe('PAS Claim/$submit', () => {
+  it('when a CPAP is requested with a qualifying sleep study, then it is approved at once with a PA number and period, and the member sees it', async () => {
+    const { status, response, body } = await submit(pasRequest({ answers: sleepStudy(22), questionnaire: `${CPAP_Q}|1.0.0` }));
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.type).toBe('collection');
+    expect(response.resourceType).toBe('ClaimResponse');
+    expect(decision(response)).toBe('approved');
+    expect(reviewAction(response)).toBe('A1');
+    expect(response.outcome).toBe('complete');
+    expect(response.preAuthRef).toMatch(/^PA\d{8}/);
+    expect(response.preAuthPeriod?.start).toBe(inDays(7));
+    expect(response.patient.reference).toBe('http://ehr.example.org/fhir/Patient/pat');
+    const view = await authed(srv).get(`/fhir/ExplanationOfBenefit?patient=${member.id}&use=preauthorization&_count=500`);
+    const views = ((view.body as Bundle).entry ?? []).map((e) => e.resource as ExplanationOfBenefit);
+    expect(views.some((v) => v.identifier?.some((i) => i.value === tracking(response)))).toBe(true);
+  });
+
+  it('when the sleep study does not qualify, then the request pends for clinical review (the rules never deny on clinical grounds)', async () => {
+    const { response } = await submit(pasRequest({ answers: sleepStudy(5), questionnaire: CPAP_Q }));
+    expect(decision(response)).toBe('pended');
+    expect(reviewAction(response)).toBe('A4');
+    expect(response.outcome).toBe('queued');
+    expect(response.preAuthRef).toBeUndefined();
+  });
+
+  it('when documentation is missing, then the request pends and says which Questionnaire to complete', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    expect(decision(response)).toBe('pended');
+    expect(response.processNote?.[0]?.text).toMatch(/Questionnaire .*pa-mri-brain/);
+  });
+
+  it('when more physical therapy is asked than the program allows, then it is denied at once with the specific reason code and text', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '97110', quantity: 100 }));
+    expect(decision(response)).toBe('denied');
+    expect(reviewAction(response)).toBe('A3');
+    const reason = response.item?.[0]?.adjudication?.[0]?.reason;
+    expect(reason?.coding?.[0]).toMatchObject({ system: PROGRAM_CODE_SYSTEM.paDenialReason, code: 'quantity-exceeds-limit' });
+    expect(reason?.text).toMatch(/exceeds the program service limit/);
+    expect(response.processNote?.[0]?.text).toMatch(/limit .* is 60/);
+  });
+
+  it('when a drug is requested, then 422: drugs are outside this service', async () => {
+    const { status, body } = await submit(pasRequest({ system: CODE_SYSTEM.ndc, code: '00002-8215-01' }));
+    expect(status).toBe(422);
+    expect(body.issue?.[0]?.diagnostics).toMatch(/Drugs are outside/);
+  });
+
+  it('when the member ID is unknown, then the ClaimResponse carries the X12 error 75 and nothing is stored', async () => {
+    const before = (await authed(srv).get('/fhir/ClaimResponse?_summary=count')).body.total as number;
+    const { status, response } = await submit(pasRequest({ memberId: '000000000000' }));
+    expect(status).toBe(200);
+    expect(response.outcome).toBe('error');
+    expect(response.error?.[0]?.code.coding?.[0]?.code).toBe('75');
+    expect((await authed(srv).get('/fhir/ClaimResponse?_summary=count')).body.total).toBe(before);
+  });
+
+  it('when the Bundle is not a PAS request (not a collection, Claim not first, invalid Claim), then 400 or 422 with an OperationOutcome', async () => {
+    const good = pasRequest({});
+    expect((await submit({ ...good, type: 'batch' })).status).toBe(400);
+    expect((await submit({ ...good, entry: [...(good.entry ?? [])].reverse() })).status).toBe(400);
+    const bad = structuredClone(good);
+    delete (bad.entry?.[0]?.resource as Partial<Claim>).insurance;
+    const invalid = await submit(bad);
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.resourceType).toBe('OperationOutcome');
+    expect((await authed(srv, token).post('/fhir/Claim/$submit').set('Content-Type', FHIR_JSON).send('{"resourceType":')).status).toBe(400);
+  });
+
+  it('when the official PAS request examples are submitted, then each is validated and answered with a response Bundle whose first entry is a ClaimResponse', async () => {
+    const dir = join(process.cwd(), 'test/fixtures/ig-examples/davinci-pas');
+    const files = readdirSync(dir).filter((f) => /^Bundle-.*AuthorizationBundleExample\.json$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const res = await authed(srv).post('/fhir/Claim/$submit').set('Content-Type', FHIR_JSON).send(readFileSync(join(dir, f), 'utf8'));
+      expect(res.status, `${f}: ${JSON.stringify(res.body).slice(0, 500)}`).toBe(200);
+      expect((res.body as Bundle).entry?.[0]?.resource?.resourceType, f).toBe('ClaimResponse');
+    }
+  });
+});
+
+describe('PAS Claim/$inquire, updates, cancellation and appeals', () => {
+  const inquiry = (identifier: Array<{ system?: string; value: string }>): Bundle => {
+    const b = pasRequest({});
+    (b.entry?.[0]?.resource as Claim).identifier = identifier;
+    return b;
+  };
+
+  it('when the submitter inquires by its own identifier, the tracking number or the PA number, then it gets the current ClaimResponse; another organization does not', async () => {
+    const { response } = await submit(pasRequest({ identifier: 'INQ-1', answers: sleepStudy(30), questionnaire: CPAP_Q }));
+    for (const id of [{ system: 'http://ehr.example.org/pa-request', value: 'INQ-1' }, { value: tracking(response) }, { value: response.preAuthRef as string }]) {
+      const res = await authed(srv, token).post('/fhir/Claim/$inquire').set('Content-Type', FHIR_JSON).send(JSON.stringify(inquiry([id])));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(tracking((res.body as Bundle).entry?.[0]?.resource as ClaimResponse)).toBe(tracking(response));
+    }
+    const other = await authed(srv, otherToken).post('/fhir/Claim/$inquire').set('Content-Type', FHIR_JSON).send(JSON.stringify(inquiry([{ value: tracking(response) }])));
+    expect(other.status).toBe(404);
+  });
+
+  it('when a pended request is updated (related replaces) with its documentation, then it is decided under the same tracking number', async () => {
+    const first = await submit(pasRequest({ identifier: 'UPD-1' }));
+    expect(decision(first.response)).toBe('pended');
+    const second = await submit(pasRequest({ identifier: 'UPD-2', related: { identifier: 'UPD-1', relationship: 'replaces' }, answers: sleepStudy(18), questionnaire: CPAP_Q }));
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(tracking(second.response)).toBe(tracking(first.response));
+    expect(decision(second.response)).toBe('approved');
+  });
+
+  it('when the requester cancels a pended request (certificationType 3), then it is withdrawn', async () => {
+    await submit(pasRequest({ identifier: 'CAN-1' }));
+    const cancelled = await submit(pasRequest({ identifier: 'CAN-2', related: { identifier: 'CAN-1', relationship: 'replaces' }, cancel: true }));
+    expect(decision(cancelled.response)).toBe('withdrawn');
+    expect(reviewAction(cancelled.response)).toBe('C');
+  });
+
+  it('when a denied request is updated, then 422 (a denial cannot be updated); when it is appealed (related prior), then the appeal pends and the original shows the appeal', async () => {
+    const denied = await submit(pasRequest({ identifier: 'DEN-1', system: CODE_SYSTEM.cpt, code: '97110', quantity: 100 }));
+    expect(decision(denied.response)).toBe('denied');
+    const update = await submit(pasRequest({ identifier: 'DEN-2', related: { identifier: 'DEN-1', relationship: 'replaces' }, system: CODE_SYSTEM.cpt, code: '97110', quantity: 20 }));
+    expect(update.status).toBe(422);
+    const appeal = await submit(pasRequest({ identifier: 'DEN-3', related: { identifier: 'DEN-1', relationship: 'prior' }, system: CODE_SYSTEM.cpt, code: '97110', quantity: 100 }));
+    expect(appeal.status, JSON.stringify(appeal.body)).toBe(200);
+    expect(decision(appeal.response)).toBe('pended');
+    expect(tracking(appeal.response)).not.toBe(tracking(denied.response));
+    const originalId = (await authed(srv).get(`/fhir/ClaimResponse?identifier=${tracking(denied.response)}`)).body.entry[0].resource as ClaimResponse;
+    const appealExt = originalId.extension?.find((e) => e.url.endsWith('/pa-appeal'));
+    expect(appealExt?.extension?.find((e) => e.url === 'status')?.valueCode).toBe('pending');
+  });
+});
