@@ -35,6 +35,7 @@ import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/pay
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
 import { priorAuthApi, type PriorAuthApi } from './apis/prior-auth/prior-auth.js';
 import { paRulesRoutes } from './apis/prior-auth/pa-rules-routes.js';
+import { reviewRoutes } from './apis/prior-auth/review-routes.js';
 import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
 import { outboundRoutes } from './apis/payer-to-payer/outbound-routes.js';
 import { PROVIDER_ACCESS_KIND, providerAccessApi, type ProviderAccessApi } from './apis/provider-access/provider-access.js';
@@ -234,8 +235,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
-  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps), clock, newId });
+  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps),
+    instanceId,
+    alertHours: config.paAlertHours,
+    onAlert: (alert) => logger.warn({ request: alert.request, trackingNumber: alert.trackingNumber, kind: alert.kind, dueAt: alert.dueAt }, 'prior-authorization decision deadline at risk'),
+    clock,
+    newId,
+  });
   priorAuth = prior;
+  const deadlineTimer =
+    config.paDeadlineMinutes > 0
+      ? setInterval(() => {
+          prior.deadlines.tick().catch((err: unknown) => logger.error({ err }, 'prior-authorization deadline scheduler failed'));
+        }, config.paDeadlineMinutes * 60_000)
+      : undefined;
+  deadlineTimer?.unref();
   const rulesCreated = await prior.ensureRules(async () => {
     const { initialPaRuleSet } = await import('./synthetic/prior-auth/pa-rule-set.js');
     // The demo services come with the demo data (their DTR Questionnaires are in it); otherwise staff add them.
@@ -288,6 +302,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       prior.parts((app) => {
         paRulesRoutes({ rules: prior.rules, verify: auth.verify, clock })(app);
         prior.cdsRoutes(app);
+        reviewRoutes({ review: prior.review, deadlines: prior.deadlines, verify: auth.verify, auth: auth.deps })(app);
       }),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),
@@ -319,6 +334,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       });
       if (rebuildTimer) clearInterval(rebuildTimer);
       if (payerTimer) clearInterval(payerTimer);
+      if (deadlineTimer) clearInterval(deadlineTimer);
       await runner?.stop();
       await store.close();
       await docs.close();

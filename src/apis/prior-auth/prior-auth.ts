@@ -17,6 +17,8 @@ import { cdsRoutes } from './cds-routes.js';
 import { memberFacts } from './member-facts.js';
 import { questionnairePackageOperation } from './dtr.js';
 import { pasOperations, type SystemDispatch } from './pas.js';
+import { review } from './review.js';
+import { paDeadlines, type PaAlert } from './deadlines.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { FhirContext } from '../../fhir/rest/types.js';
@@ -32,6 +34,11 @@ export interface PriorAuthOptions {
   baseUrl: string;
   /** The FHIR engine (requests and decisions are written through it, with the system's access). */
   engine: Omit<FhirContext, 'access'>;
+  /** This process among the instances (the deadline scheduler's lease owner). */
+  instanceId: string;
+  /** PA_ALERT_HOURS: a pended request due within this many hours raises an alert. */
+  alertHours: number;
+  onAlert?: (alert: PaAlert) => void;
   clock: () => Date;
   newId: () => string;
 }
@@ -49,6 +56,8 @@ export function priorAuthApi(o: PriorAuthOptions) {
   };
   const system: SystemDispatch = (req) => dispatch({ ...o.engine, access: fullAccess('system:prior-auth') }, { query: [], headers: {}, ...req });
   const pas = pasOperations({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, clients: o.clients, system, payer: o.payer, clock: o.clock, newId: o.newId });
+  const reviewing = review({ store: o.store, policy: o.policy, pas, clock: o.clock, newId: o.newId });
+  const deadlines = paDeadlines({ store: o.store, docs: o.docs, policy: o.policy, clock: o.clock, instanceId: o.instanceId, alertHours: o.alertHours, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
   const operations = [...pas.operations, questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
   return {
     rules,
@@ -56,6 +65,8 @@ export function priorAuthApi(o: PriorAuthOptions) {
     operations,
     pas,
     system,
+    review: reviewing,
+    deadlines,
     capability: {
       Claim: [
         {

@@ -104,10 +104,14 @@ function specOf(s: PaService): DocumentationSpec {
 /** The DTR Questionnaire documenting a PA service of the demo rules. */
 export function paQuestionnaire(s: PaService): Questionnaire {
   const spec = specOf(s);
+  const description = `Documentation MassHealth needs with a prior-authorization request for ${s.display}.`;
+  const xhtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return {
     resourceType: 'Questionnaire',
     id: `pa-${s.label}`,
     meta: { profile: [DTR_QUESTIONNAIRE_PROFILE] },
+    // dtr-std-questionnaire (DTR 2.0.1) requires a narrative (text 1..1).
+    text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><p><b>${xhtml(spec.title)}</b></p><p>${xhtml(description)}</p></div>` },
     url: questionnaireUrl(s.label),
     version: QUESTIONNAIRE_VERSION,
     name: `PA${s.label.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`,
@@ -116,7 +120,7 @@ export function paQuestionnaire(s: PaService): Questionnaire {
     subjectType: ['Patient'],
     date: '2025-08-01',
     publisher: 'MassHealth',
-    description: `Documentation MassHealth needs with a prior-authorization request for ${s.display}.`,
+    description,
     code: [{ system: SERVICE_CODE_SYSTEMS[s.system], code: s.code, display: s.display }],
     item: spec.items,
   };

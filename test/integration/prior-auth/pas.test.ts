@@ -14,6 +14,7 @@ import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Bundle, Claim, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { cookieOf, hiddenField, submitLogin } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -255,5 +256,117 @@ describe('PAS Claim/$inquire, updates, cancellation and appeals', () => {
     const originalId = (await authed(srv).get(`/fhir/ClaimResponse?identifier=${tracking(denied.response)}`)).body.entry[0].resource as ClaimResponse;
     const appealExt = originalId.extension?.find((e) => e.url.endsWith('/pa-appeal'));
     expect(appealExt?.extension?.find((e) => e.url === 'status')?.valueCode).toBe('pending');
+  });
+});
+
+describe('review queue, decisions, extensions and deadlines', () => {
+  const queue = async () => (await authed(srv).get('/admin/pa-queue')).body as Array<{ id: string; trackingNumber: string; priority: string; dueAt: string; overdue: boolean; extended: boolean }>;
+  const current = async (id: string): Promise<ClaimResponse> => (await authed(srv).get(`/fhir/ClaimResponse/${id}`)).body as ClaimResponse;
+
+  it('when requests pend, then the queue lists them soonest deadline first (an expedited one before an earlier standard one)', async () => {
+    const standard = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const expedited = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551', priority: 'stat' }));
+    const q = await queue();
+    const at = (r: ClaimResponse) => q.findIndex((e) => e.trackingNumber === tracking(r));
+    expect(at(expedited.response)).toBeGreaterThanOrEqual(0);
+    expect(at(expedited.response)).toBeLessThan(at(standard.response));
+    const dues = q.map((e) => e.dueAt);
+    expect(dues).toEqual([...dues].sort());
+    expect(q[at(expedited.response)].priority).toBe('expedited');
+  });
+
+  it('when a reviewer approves, then the request is approved with a PA number, a Provenance names the reviewer, the member sees it, and it leaves the queue; deciding again is 409', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const id = (await queue()).find((e) => e.trackingNumber === tracking(response))?.id as string;
+    const res = await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'approved', note: 'Red flags documented by phone.' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const after = await current(id);
+    expect(decision(after)).toBe('approved');
+    expect(after.preAuthRef).toMatch(/^PA/);
+    expect((await queue()).some((e) => e.id === id)).toBe(false);
+    const prov = (await authed(srv).get(`/fhir/Provenance?target=ClaimResponse/${id}`)).body as Bundle;
+    expect(prov.entry?.length).toBeGreaterThan(0);
+    const views = ((await authed(srv).get(`/fhir/ExplanationOfBenefit?patient=${member.id}&use=preauthorization&_count=500`)).body as Bundle).entry?.map((e) => e.resource as ExplanationOfBenefit) ?? [];
+    const view = views.find((v) => v.identifier?.some((i) => i.value === tracking(response)));
+    expect(view?.extension?.find((e) => e.url.endsWith('/pa-decision'))?.valueCode).toBe('approved');
+    expect((await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'denied', reason: 'not-covered' })).status).toBe(409);
+  });
+
+  it('when a reviewer denies without a specific reason, then 422; with one, the denial carries its code and text', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const id = (await queue()).find((e) => e.trackingNumber === tracking(response))?.id as string;
+    expect((await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'denied' })).status).toBe(422);
+    expect((await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'denied', reason: 'made-up' })).status).toBe(400);
+    const res = await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'denied', reason: 'not-medically-necessary' });
+    expect(res.status).toBe(200);
+    const reason = (await current(id)).item?.[0]?.adjudication?.[0]?.reason;
+    expect(reason?.coding?.[0]?.code).toBe('not-medically-necessary');
+    expect(reason?.text).toMatch(/medically necessary/);
+  });
+
+  it('when a standard request is extended, then its deadline moves 14 days and the extension is recorded; a second extension or an expedited one is refused', async () => {
+    const standard = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const q = await queue();
+    const entry = q.find((e) => e.trackingNumber === tracking(standard.response)) as { id: string; dueAt: string };
+    const res = await authed(srv).post(`/admin/pa-requests/${entry.id}/extension`).send({ reason: 'Waiting for the specialist report' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const after = (await queue()).find((e) => e.id === entry.id);
+    expect(Date.parse(after?.dueAt as string) - Date.parse(entry.dueAt)).toBe(14 * DAY);
+    expect(after?.extended).toBe(true);
+    expect((await authed(srv).post(`/admin/pa-requests/${entry.id}/extension`).send({ reason: 'again' })).status).toBe(422);
+    const expedited = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551', priority: 'stat' }));
+    const eid = (await queue()).find((e) => e.trackingNumber === tracking(expedited.response))?.id as string;
+    expect((await authed(srv).post(`/admin/pa-requests/${eid}/extension`).send({ reason: 'x' })).status).toBe(422);
+  });
+
+  it('when a reviewer approves an appeal, then the original denial records the appeal as overturned', async () => {
+    const denied = await submit(pasRequest({ identifier: 'APL-1', system: CODE_SYSTEM.cpt, code: '97110', quantity: 100 }));
+    const appeal = await submit(pasRequest({ identifier: 'APL-2', related: { identifier: 'APL-1', relationship: 'prior' }, system: CODE_SYSTEM.cpt, code: '97110', quantity: 100 }));
+    const id = (await queue()).find((e) => e.trackingNumber === tracking(appeal.response))?.id as string;
+    expect((await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'approved', note: 'Exception granted on appeal' })).status).toBe(200);
+    const original = ((await authed(srv).get(`/fhir/ClaimResponse?identifier=${tracking(denied.response)}`)).body as Bundle).entry?.[0]?.resource as ClaimResponse;
+    const appealExt = original.extension?.find((e) => e.url.endsWith('/pa-appeal'));
+    expect(appealExt?.extension?.find((e) => e.url === 'status')?.valueCode).toBe('overturned');
+    expect(decision(original)).toBe('denied');
+  });
+
+  it('when pended requests near or pass their deadline, then the scheduler raises one alert each, once, however often it runs', async () => {
+    // A pended request whose deadline has passed, as a payer's own system would have loaded it.
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551', priority: 'stat' }));
+    const id = (await queue()).find((e) => e.trackingNumber === tracking(response))?.id as string;
+    const stored = await current(id);
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+    stored.extension = stored.extension?.map((e) => (e.url.endsWith('/pa-due-at') ? { ...e, valueDateTime: past } : e));
+    expect((await authed(srv).put(`/fhir/ClaimResponse/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(stored))).status).toBe(200);
+    const first = (await authed(srv).post('/admin/pa-deadlines/run')).body as { leased: boolean; raised: Array<{ request: string; kind: string }> };
+    expect(first.leased).toBe(true);
+    expect(first.raised.find((a) => a.request === id)?.kind).toBe('overdue');
+    // Expedited requests are due within 72 hours, inside the default 24-hour window only near the end: none of the fresh ones is due-soon.
+    const second = (await authed(srv).post('/admin/pa-deadlines/run')).body as { raised: unknown[] };
+    expect(second.raised).toEqual([]);
+    const alerts = (await authed(srv).get('/admin/pa-alerts')).body as Array<{ request: string; kind: string }>;
+    expect(alerts.filter((a) => a.request === id)).toEqual([expect.objectContaining({ kind: 'overdue' })]);
+    expect((await queue()).find((e) => e.id === id)?.overdue).toBe(true);
+  });
+
+  it('when a signed-in reviewer uses the queue page, then the requests are listed and a denial with its reason is recorded; a forged form changes nothing', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const id = (await queue()).find((e) => e.trackingNumber === tracking(response))?.id as string;
+    expect((await authed(srv).post('/admin/users').set('Content-Type', 'application/json').send({ kind: 'staff', login: 'reviewer-1', password: 'a-long-reviewer-password' })).status).toBe(201);
+    const login = await submitLogin(srv, undefined, { user: { login: 'reviewer-1', password: 'a-long-reviewer-password' } });
+    const cookie = cookieOf(login);
+    const page = await fetch(`${srv.url}/review/prior-auth`, { headers: { Cookie: cookie } });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(tracking(response));
+    const csrf = hiddenField(text, 'csrf') as string;
+    const post = (form: Record<string, string>) => fetch(`${srv.url}/review/prior-auth/${id}/decision`, { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    expect((await post({ csrf: 'forged', decision: 'denied', reason: 'not-covered' })).status).toBe(403);
+    expect(decision(await current(id))).toBe('pended');
+    const done = await post({ csrf, decision: 'denied', reason: 'not-covered' });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Recorded');
+    expect(decision(await current(id))).toBe('denied');
+    expect((await fetch(`${srv.url}/review/prior-auth`, { redirect: 'manual' })).status).toBe(303);
   });
 });
