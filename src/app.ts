@@ -45,6 +45,7 @@ export interface AppDeps {
 /** The parts an API (apis/<name>/) plugs into the app. */
 export interface ApiParts {
   operations?: readonly OperationHandler[];
+  typeHandlers?: FhirContext['typeHandlers'];
   renderers?: FhirContext['renderers'];
   /** Mounts the API's own (non-FHIR) routes: pages, admin and provider endpoints. */
   mount?(app: Express): void;
@@ -53,10 +54,12 @@ export interface ApiParts {
 /** Several APIs' parts as one: operations in order (the first that answers wins), renderers by type, every mount. */
 export function mergeApis(...parts: ApiParts[]): ApiParts {
   const operations = parts.flatMap((p) => p.operations ?? []);
+  const typeHandlers = parts.flatMap((p) => p.typeHandlers ?? []);
   const renderers = Object.assign({}, ...parts.map((p) => p.renderers ?? {})) as NonNullable<ApiParts['renderers']>;
   const mounts = parts.map((p) => p.mount).filter((m): m is NonNullable<ApiParts['mount']> => m !== undefined);
   return {
     ...(operations.length > 0 ? { operations } : {}),
+    ...(typeHandlers.length > 0 ? { typeHandlers } : {}),
     ...(Object.keys(renderers).length > 0 ? { renderers } : {}),
     ...(mounts.length > 0 ? { mount: (app: Express) => mounts.forEach((m) => m(app)) } : {}),
   };
@@ -75,6 +78,7 @@ export function engineContext(deps: Pick<AppDeps, 'config' | 'store' | 'registry
     derivation: priorAuthViewDerivation,
     ...(deps.bulk ? { bulk: deps.bulk } : {}),
     ...(deps.apis?.operations ? { operations: deps.apis.operations } : {}),
+    ...(deps.apis?.typeHandlers ? { typeHandlers: deps.apis.typeHandlers } : {}),
     ...(deps.apis?.renderers ? { renderers: deps.apis.renderers } : {}),
   };
 }

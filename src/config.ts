@@ -133,6 +133,11 @@ export const SETTINGS = {
     int(0, 24 * 60).default(5),
     'How often the prior-authorization deadline scheduler looks for pended requests about to breach their decision deadline (72 h expedited, 7 days standard) and raises alerts (`0`: only on request). Every instance runs it; a lease in the store makes one work at a time.',
   ),
+  subscriptionLoopback: setting(
+    'SUBSCRIPTION_LOOPBACK',
+    bool.default(false),
+    'Allow PAS Subscription rest-hook endpoints on http://localhost / 127.0.0.1 (tests, local development). Off, only https endpoints on other hosts are accepted.',
+  ),
   paAlertHours: setting('PA_ALERT_HOURS', int(1, 24 * 14).default(24), 'A pended prior-authorization request due within this many hours raises a due-soon alert (one per request, across instances).'),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),
   accessTokenSeconds: setting('ACCESS_TOKEN_SECONDS', int(60, 86_400).default(3600), 'Lifetime of access tokens issued to apps (backend tokens: 300 s).'),

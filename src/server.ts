@@ -238,6 +238,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps),
     instanceId,
     alertHours: config.paAlertHours,
+    subscriptionLoopback: config.subscriptionLoopback,
     onAlert: (alert) => logger.warn({ request: alert.request, trackingNumber: alert.trackingNumber, kind: alert.kind, dueAt: alert.dueAt }, 'prior-authorization decision deadline at risk'),
     clock,
     newId,
@@ -247,6 +248,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     config.paDeadlineMinutes > 0
       ? setInterval(() => {
           prior.deadlines.tick().catch((err: unknown) => logger.error({ err }, 'prior-authorization deadline scheduler failed'));
+          prior.subscriptions.retry().catch((err: unknown) => logger.error({ err }, 'PAS notification retry failed'));
         }, config.paDeadlineMinutes * 60_000)
       : undefined;
   deadlineTimer?.unref();

@@ -18,6 +18,8 @@ import { memberFacts } from './member-facts.js';
 import { questionnairePackageOperation } from './dtr.js';
 import { pasOperations, type SystemDispatch } from './pas.js';
 import { review } from './review.js';
+import { pasSubscriptions } from './pas-subscriptions.js';
+import type { Organization } from '@medplum/fhirtypes';
 import { paDeadlines, type PaAlert } from './deadlines.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import { fullAccess } from '../../fhir/access.js';
@@ -39,6 +41,8 @@ export interface PriorAuthOptions {
   /** PA_ALERT_HOURS: a pended request due within this many hours raises an alert. */
   alertHours: number;
   onAlert?: (alert: PaAlert) => void;
+  /** SUBSCRIPTION_LOOPBACK: PAS Subscription endpoints on loopback http (tests, development). */
+  subscriptionLoopback?: boolean;
   clock: () => Date;
   newId: () => string;
 }
@@ -55,10 +59,24 @@ export function priorAuthApi(o: PriorAuthOptions) {
     newId: o.newId,
   };
   const system: SystemDispatch = (req) => dispatch({ ...o.engine, access: fullAccess('system:prior-auth') }, { query: [], headers: {}, ...req });
-  const pas = pasOperations({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, clients: o.clients, system, payer: o.payer, clock: o.clock, newId: o.newId });
+  const subscriptions = pasSubscriptions({
+    store: o.store,
+    docs: o.docs,
+    clients: o.clients,
+    system,
+    baseUrl: o.baseUrl,
+    allowLoopback: o.subscriptionLoopback ?? false,
+    clock: o.clock,
+    newId: o.newId,
+    organizationIdentifiers: async (reference) => {
+      const record = await o.store.current('Organization', reference.replace(/^Organization\//, ''));
+      return record && !record.del ? ((record.res as Organization).identifier ?? []) : [];
+    },
+  });
+  const pas = pasOperations({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, clients: o.clients, system, payer: o.payer, clock: o.clock, newId: o.newId, onChange: subscriptions.onChange });
   const reviewing = review({ store: o.store, policy: o.policy, pas, clock: o.clock, newId: o.newId });
   const deadlines = paDeadlines({ store: o.store, docs: o.docs, policy: o.policy, clock: o.clock, instanceId: o.instanceId, alertHours: o.alertHours, ...(o.onAlert ? { onAlert: o.onAlert } : {}) });
-  const operations = [...pas.operations, questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
+  const operations = [...pas.operations, subscriptions.statusOperation, questionnairePackageOperation({ store: o.store, policy: o.policy, facts: crd.facts, rules: crd.rules, assertions: crd.assertions, clients: o.clients, clock: o.clock })];
   return {
     rules,
     crd,
@@ -67,6 +85,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
     system,
     review: reviewing,
     deadlines,
+    subscriptions,
     capability: {
       Claim: [
         {
@@ -78,6 +97,13 @@ export function priorAuthApi(o: PriorAuthOptions) {
           name: 'inquire',
           definition: 'http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry',
           documentation: 'Da Vinci PAS: the current ClaimResponse of a request, by its tracking number, PA number or the submitter\'s Claim identifier, with the member ID; only for the organization that submitted it, and staff.',
+        },
+      ],
+      Subscription: [
+        {
+          name: 'status',
+          definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status',
+          documentation: 'Subscriptions R5 Backport $status of a PAS Subscription (the caller\'s own).',
         },
       ],
       Questionnaire: [
@@ -104,7 +130,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       }
     },
     parts(mount?: (app: Express) => void): ApiParts {
-      return { operations, ...(mount ? { mount } : {}) };
+      return { operations, typeHandlers: [subscriptions.handler], ...(mount ? { mount } : {}) };
     },
   };
 }

@@ -68,6 +68,11 @@ export async function dispatch(ctx: FhirContext, req: FhirRequest): Promise<Fhir
   if (rest.length > 0) throw notFound(`No route for ${req.path.join('/')}`);
   const added = await addedOperation(ctx, req);
   if (added) return added;
+  const owner = type !== undefined && !type.startsWith('$') && !(id ?? '').startsWith('$') && !(sub ?? '').startsWith('$') ? ctx.typeHandlers?.find((h) => h.type === type) : undefined;
+  if (owner) {
+    const out = await owner.handle(ctx, req);
+    if (out) return out;
+  }
   if (type === undefined) {
     if (m === 'POST') return batchOrTransaction(ctx, req.body, dispatch);
     throw methodNotAllowed('The base URL takes POST (batch/transaction)', 'POST');

@@ -65,10 +65,21 @@ export interface FhirContext {
   /** Operations an API layer adds (or takes over for some callers), tried before the built-in ones. */
   operations?: readonly OperationHandler[];
   /**
+   * Interactions an API layer takes over on one resource type for some callers (e.g. PAS Subscriptions
+   * of provider systems: create with a handshake, read and delete their own), tried after the operations.
+   */
+  typeHandlers?: readonly TypeHandler[];
+  /**
    * Per type, how a current read renders a stored record whose content lives partly outside the FHIR
    * store (e.g. a Group whose members are kept one document each); undefined = the stored JSON.
    */
   renderers?: Readonly<Record<string, (record: StoredRecord) => Promise<string | undefined>>>;
+}
+
+/** Every request on `[type]` or `[type]/[id]` that is not an operation; undefined leaves it to the engine. */
+export interface TypeHandler {
+  type: string;
+  handle(ctx: FhirContext, req: FhirRequest): Promise<FhirResponse | undefined>;
 }
 
 /** `[type]/$name` (type level) or `[type]/[id]/$name` (instance level). */

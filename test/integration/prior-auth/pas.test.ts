@@ -7,12 +7,14 @@
  * appealed, not updated; and the member's PDex view follows every change at once.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { Bundle, Claim, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Claim, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Parameters, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { cookieOf, hiddenField, submitLogin } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
@@ -107,7 +109,7 @@ const decision = (r: ClaimResponse): string | undefined => r.extension?.find((e)
 const tracking = (r: ClaimResponse): string => r.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.paTrackingNumber)?.value as string;
 
 beforeAll(async () => {
-  srv = await startTestServer({ SEED_MEMBERS: '12' });
+  srv = await startTestServer({ SEED_MEMBERS: '12', SUBSCRIPTION_LOOPBACK: 'true' });
   const orgs = ((await authed(srv).get('/fhir/Organization?_count=200')).body as Bundle).entry?.map((e) => e.resource as Organization) ?? [];
   const withNpi = orgs.filter((o) => o.id !== 'org-masshealth' && o.identifier?.some((i) => i.system === IDENTIFIER_SYSTEM.npi));
   orgNpi = withNpi[0].identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value as string;
@@ -368,5 +370,88 @@ describe('review queue, decisions, extensions and deadlines', () => {
     expect(await done.text()).toContain('Recorded');
     expect(decision(await current(id))).toBe('denied');
     expect((await fetch(`${srv.url}/review/prior-auth`, { redirect: 'manual' })).status).toBe(303);
+  });
+});
+
+describe('PAS Subscriptions (R4 backport, rest-hook)', () => {
+  let receiver: Server;
+  let endpoint: string;
+  let answer = 200;
+  const received: Array<{ headers: Record<string, string | string[] | undefined>; body: Bundle }> = [];
+  const PAS_TOPIC = 'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic';
+  const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: JSON.parse(data) as Bundle });
+        res.writeHead(answer).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => receiver.close(() => r()));
+  });
+
+  const subscription = (filter: string, content = 'id-only', url = endpoint) => ({
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'PAS decisions for our organization',
+    criteria: PAS_TOPIC,
+    _criteria: { extension: [{ url: `${BP}/backport-filter-criteria`, valueString: filter }] },
+    channel: { type: 'rest-hook', endpoint: url, header: ['Authorization: Bearer ehr-secret'], payload: 'application/fhir+json', _payload: { extension: [{ url: `${BP}/backport-payload-content`, valueCode: content }] } },
+  });
+  const create = (body: unknown, as = token) => authed(srv, as).post('/fhir/Subscription').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  const waitFor = async (pred: () => boolean): Promise<void> => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  const statusOf = (b: Bundle) => (b.entry?.[0]?.resource as Parameters).parameter ?? [];
+
+  it('when a provider system subscribes to the PAS topic for its own organization, then a handshake reaches its endpoint (with its header) and the Subscription is active', async () => {
+    const res = await create(subscription(`orgIdentifier=${IDENTIFIER_SYSTEM.npi}|${orgNpi}`, 'full-resource'));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.status).toBe('active');
+    const handshake = received.find((r) => statusOf(r.body).some((p) => p.name === 'type' && p.valueCode === 'handshake'));
+    expect(handshake?.headers.authorization).toBe('Bearer ehr-secret');
+    expect(handshake?.body.type).toBe('history');
+  });
+
+  it('when a pended request of that organization is decided, then an event notification with the ClaimResponse arrives without polling', async () => {
+    const { response } = await submit(pasRequest({ system: CODE_SYSTEM.cpt, code: '70551' }));
+    const id = ((await authed(srv).get('/admin/pa-queue')).body as Array<{ id: string; trackingNumber: string }>).find((e) => e.trackingNumber === tracking(response))?.id as string;
+    const before = received.length;
+    expect((await authed(srv).post(`/admin/pa-requests/${id}/decision`).send({ decision: 'approved' })).status).toBe(200);
+    await waitFor(() => received.length > before);
+    const event = received.slice(before).find((r) => statusOf(r.body).some((p) => p.name === 'type' && p.valueCode === 'event-notification'));
+    expect(event).toBeDefined();
+    const focus = statusOf(event?.body as Bundle).find((p) => p.name === 'notification-event')?.part?.find((p) => p.name === 'focus')?.valueReference?.reference;
+    expect(focus).toBe(`${srv.baseUrl}/ClaimResponse/${id}`);
+    const carried = event?.body.entry?.[1]?.resource as ClaimResponse;
+    expect(decision(carried)).toBe('approved');
+  });
+
+  it('when the filter names another organization, or the endpoint or topic is not acceptable, then the Subscription is refused', async () => {
+    expect((await create(subscription('orgIdentifier=9999999999'))).status).toBe(403);
+    expect((await create({ ...subscription(`orgIdentifier=${orgNpi}`), criteria: 'ClaimResponse?status=active' })).status).toBe(422);
+    expect((await create(subscription(`orgIdentifier=${orgNpi}`, 'id-only', 'ftp://example.org/x'))).status).toBe(422);
+  });
+
+  it('when the endpoint refuses the handshake, then the Subscription is in error; another organization cannot read it, its owner can, and $status reports it', async () => {
+    answer = 500;
+    const res = await create(subscription(`orgIdentifier=${orgNpi}`));
+    answer = 200;
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('error');
+    const id = String(res.body.id);
+    expect((await authed(srv, otherToken).get(`/fhir/Subscription/${id}`)).status).toBe(404);
+    expect((await authed(srv, token).get(`/fhir/Subscription/${id}`)).status).toBe(200);
+    const status = await authed(srv, token).get(`/fhir/Subscription/${id}/$status`);
+    expect(status.status).toBe(200);
+    expect(((status.body as Bundle).entry?.[0]?.resource as Parameters).parameter?.find((p) => p.name === 'status')?.valueCode).toBe('error');
+    expect((await authed(srv, token).delete(`/fhir/Subscription/${id}`)).status).toBe(204);
   });
 });
