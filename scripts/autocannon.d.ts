@@ -22,6 +22,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests to make before ending (overrides duration). */
+    amount?: number;
     pipelining?: number;
     /** Seconds before a request counts as a timeout. */
     timeout?: number;

@@ -1,5 +1,5 @@
 /**
- * Bench child: a ceiling server that answers every GET with the same recorded bytes (status, headers,
+ * Bench child: a ceiling server that answers every request (a POST's body read to the end first) with the same recorded bytes (status, headers,
  * body of one real FHIR response), either on bare node:http or on a bare express 5 app. The FHIR
  * server's throughput is reported as a ratio to these, measured in the same run on the same machine,
  * so a noisy shared host cancels out.
@@ -29,9 +29,14 @@ async function main(): Promise<void> {
 
   let handler: (req: IncomingMessage, res: ServerResponse) => void;
   if (kind === 'node') {
-    handler = (_req, res) => {
-      res.writeHead(recorded.status, headers);
-      res.end(body);
+    handler = (req, res) => {
+      const answer = (): void => {
+        res.writeHead(recorded.status, headers);
+        res.end(body);
+      };
+      if (req.method === 'GET') return answer();
+      req.on('data', () => undefined);
+      req.on('end', answer);
     };
   } else {
     const app = express();
@@ -40,6 +45,10 @@ async function main(): Promise<void> {
     app.set('etag', false);
     app.set('query parser', 'simple');
     app.get('/fhir/{*rest}', (_req, res) => {
+      res.status(recorded.status).set(headers).end(body);
+    });
+    // POSTs (PAS $submit, CDS Hooks calls): the body read as the real app reads it (JSON), then the bytes.
+    app.post('/{*rest}', express.json({ limit: '5mb', type: ['application/json', 'application/fhir+json'] }), (_req, res) => {
       res.status(recorded.status).set(headers).end(body);
     });
     handler = app;

@@ -2,7 +2,7 @@
  * Bench child: the real server (startServer, as main.ts runs it) on 127.0.0.1, a free port, no demo
  * seeding and silent logs, on the bench's data folder. Reports its URL and start-up time.
  *
- * argv: <dataDir>
+ * argv: <dataDir> [seedMembers]   (seedMembers > 0: demo data into an empty folder first, as `npm start` does)
  * Answers { cmd: 'profile-start' } and { cmd: 'profile-stop', file } to profile one measured run.
  */
 import { randomUUID } from 'node:crypto';
@@ -34,9 +34,9 @@ async function benchToken(running: Awaited<ReturnType<typeof startServer>>): Pro
 }
 
 async function main(): Promise<void> {
-  const [dataDir] = process.argv.slice(2);
+  const [dataDir, seedMembers = '0'] = process.argv.slice(2);
   const started = process.hrtime.bigint();
-  const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', SEED_MEMBERS: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, STORE: 'embedded' });
+  const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', SEED_MEMBERS: seedMembers, LOG_LEVEL: 'silent', DATA_DIR: dataDir, STORE: 'embedded' });
   const running = await startServer(config, pino({ level: 'silent' }));
   stopOnParentRequest(() => running.close());
   // The bench profiles each scenario's measured run on its own: { cmd: 'profile-start' } then

@@ -32,8 +32,22 @@ export function assertionIssuer(assertion: string): string {
 const remoteSets = new Map<string, JWTVerifyGetKey>();
 
 /** The client's registered public keys (inline, or its jwksUri fetched and cached by jose). */
+const localSets = new Map<string, JWTVerifyGetKey>();
+const MAX_LOCAL_SETS = 1_000;
+
 export function clientKeySet(client: ClientRecord): JWTVerifyGetKey {
-  if (client.jwks) return createLocalJWKSet(client.jwks);
+  if (client.jwks) {
+    // Imported once per key set (importing a JWK costs more than verifying with it); keyed by content, so a
+    // client re-registered with new keys gets a new set.
+    const key = `${client._id}\u0000${JSON.stringify(client.jwks)}`;
+    let set = localSets.get(key);
+    if (!set) {
+      if (localSets.size >= MAX_LOCAL_SETS) localSets.delete(localSets.keys().next().value as string);
+      set = createLocalJWKSet(client.jwks);
+      localSets.set(key, set);
+    }
+    return set;
+  }
   ensure(client.jwksUri !== undefined, 'invalid_client', 'client has no registered keys');
   let set = remoteSets.get(client.jwksUri);
   if (!set) {
