@@ -11,7 +11,10 @@
  *    the same load. Throughput is judged as a ratio to them, because the 2-core host is shared and noisy.
  * 5. Provider Access export (export-throughput.ts): a provider's Group/$export of about 1,000 members on
  *    the same server, kick-off to complete, beside writing the same NDJSON with fs streams.
- * 6. Prints the table and writes bench-results/latest.json. --profile records a CPU profile of the
+ * 6. Prior Authorization API (prior-auth-throughput.ts): PAS $submit with an automatic decision and a CRD
+ *    order-sign call on a fresh small data folder, beside express and node:http ceilings answering the
+ *    same POSTs (`npm run bench:prior-auth` runs only this part).
+ * 7. Prints the table and writes bench-results/latest.json. --profile records a CPU profile of the
  *    server during each scenario's measured run and of the reload (bench-results/profiles/*.cpuprofile,
  *    open in Chrome DevTools or speedscope) and prints the hottest files and functions.
  */
@@ -30,6 +33,7 @@ import type { ReloadReport } from './bench/time-reload.js';
 import type { ServerReady } from './bench/serve-fhir.js';
 import type { CeilingKind, RecordedResponse } from './bench/serve-ceiling.js';
 import { formatExportThroughput, measureExportThroughput, type ExportThroughputReport } from './bench/export-throughput.js';
+import { formatPriorAuthThroughput, measurePriorAuth, type PriorAuthThroughputReport } from './bench/prior-auth-throughput.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
@@ -52,6 +56,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --node-flags=F    extra Node flags (space-separated) for the server and reload processes, e.g.
                     --node-flags=--max-semi-space-size=64 (to try a runtime setting first)
   --export-runs N   Provider Access export runs (default 3; 0 skips the export section)
+  --pa-requests N   requests per Prior Authorization run (default 3000; 0 skips that section)
   --reseed          seed the cached data folder again
   --keep-data       reuse the cached folder even if the generator/index/store code changed since
   --profile         CPU-profile the server per scenario and the reload (bench-results/profiles/) and
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       'node-flags': { type: 'string' },
       'export-runs': { type: 'string' },
+      'pa-requests': { type: 'string' },
       reseed: { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -140,6 +146,7 @@ async function main(): Promise<void> {
   const sample = intArg('sample', values.sample, 2000, 1, 1_000_000);
   const rounds = intArg('rounds', values.rounds, 1, 1, 100);
   const exportRuns = intArg('export-runs', values['export-runs'], 3, 0, 100);
+  const paRequests = intArg('pa-requests', values['pa-requests'], 3000, 0, 1_000_000);
   const serverFlags = [...HEAP, ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? [])];
   const only = values.scenarios?.split(',').map((s) => s.trim());
   const unknown = only?.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s)) ?? [];
@@ -229,8 +236,10 @@ async function main(): Promise<void> {
     await server.stop();
   }
 
+  const priorAuth = paRequests > 0 ? await measurePriorAuth({ root: ROOT, members: 200, connections, requests: paRequests, nodeFlags: serverFlags, log }) : undefined;
+
   const cpuList = cpus();
-  const report: BenchReport & { exportThroughput?: ExportThroughputReport } = {
+  const report: BenchReport & { exportThroughput?: ExportThroughputReport; priorAuth?: PriorAuthThroughputReport } = {
     startedAt,
     machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', node: process.versions.node, platform: process.platform, loadAvg: loadavg() },
     options: { members, seed, connections, durationSec, warmupSec, rounds, nodeFlags: serverFlags, dataDir },
@@ -247,9 +256,11 @@ async function main(): Promise<void> {
     scenarios: outcomes,
     ...(values.profile ? { profiles } : {}),
     ...(exportThroughput ? { exportThroughput } : {}),
+    ...(priorAuth ? { priorAuth } : {}),
   };
   process.stdout.write(formatReport(report));
   if (exportThroughput) process.stdout.write(formatExportThroughput(exportThroughput));
+  if (priorAuth) process.stdout.write(formatPriorAuthThroughput(priorAuth));
   for (const [name, summary] of Object.entries(profiles)) process.stdout.write(`${formatSummary(name, summary)}\n\n`);
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   log(`results written to ${join(RESULTS, 'latest.json')}`);
