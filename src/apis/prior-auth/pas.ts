@@ -91,6 +91,7 @@ function itemCancelled(i: ClaimItem): boolean {
 }
 
 const canonicalUrl = (c: string | undefined): string => (c ?? '').split('|')[0];
+const memberIdOf = (p: Patient): string | undefined => p.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.memberId)?.value;
 
 export function pasOperations(deps: PasDeps) {
   const find = <T extends Resource>(type: T['resourceType'], query: Array<[string, string]>, limit = 20): Promise<T[]> => findLive<T>(deps, type, query, limit);
@@ -292,7 +293,7 @@ export function pasOperations(deps: PasDeps) {
           priority,
           submittedAt: now.toISOString(),
           dueAt: paDecisionDueAt(now, priority).toISOString(),
-          patient: { reference: `Patient/${member.id}` },
+          patient: { reference: `Patient/${member.id}`, ...(memberIdOf(member) ? { identifier: { system: IDENTIFIER_SYSTEM.memberId, value: memberIdOf(member) } } : {}) },
           insurer: { reference: deps.payer },
           requestor: { reference: requestor },
           claimType: c.type,

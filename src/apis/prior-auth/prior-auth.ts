@@ -19,6 +19,7 @@ import { questionnairePackageOperation } from './dtr.js';
 import { pasOperations, type SystemDispatch } from './pas.js';
 import { review } from './review.js';
 import { pasSubscriptions } from './pas-subscriptions.js';
+import { providerPaSearch } from './provider-pa-search.js';
 import type { Organization } from '@medplum/fhirtypes';
 import { paDeadlines, type PaAlert } from './deadlines.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
@@ -130,7 +131,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       }
     },
     parts(mount?: (app: Express) => void): ApiParts {
-      return { operations, typeHandlers: [subscriptions.handler], ...(mount ? { mount } : {}) };
+      return { operations, typeHandlers: [subscriptions.handler, providerPaSearch({ clients: o.clients, policy: o.policy })], ...(mount ? { mount } : {}) };
     },
   };
 }

@@ -261,6 +261,30 @@ describe('PAS Claim/$inquire, updates, cancellation and appeals', () => {
   });
 });
 
+describe('searching PA requests, as the portal does', () => {
+  it('when a provider system searches ClaimResponses (tracking number, member ID, status, date range), then it finds its own requests and never another organization\'s', async () => {
+    const { response } = await submit(pasRequest({ identifier: 'SRCH-1', system: CODE_SYSTEM.cpt, code: '70551' }));
+    const mine = async (q: string, as = token): Promise<ClaimResponse[]> => {
+      const res = await authed(srv, as).get(`/fhir/ClaimResponse?${q}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return ((res.body as Bundle).entry ?? []).map((e) => e.resource as ClaimResponse);
+    };
+    expect((await mine(`identifier=${tracking(response)}`)).map(tracking)).toEqual([tracking(response)]);
+    const today = new Date().toISOString().slice(0, 10);
+    const pended = await mine(`member-id=${member.memberId}&pa-decision=pended&pa-submitted=ge${today}&_count=200`);
+    expect(pended.map(tracking)).toContain(tracking(response));
+    expect(pended.every((r) => decision(r) === 'pended')).toBe(true);
+    const all = await mine('_count=1000');
+    expect(all.length).toBeGreaterThan(0);
+    expect(new Set(all.map((r) => r.requestor?.reference)).size).toBe(1);
+    // The other organization's system sees none of these, by search or by id.
+    expect(await mine(`identifier=${tracking(response)}`, otherToken)).toEqual([]);
+    const id = (await mine(`identifier=${tracking(response)}`))[0].id as string;
+    expect((await authed(srv, otherToken).get(`/fhir/ClaimResponse/${id}`)).status).toBe(404);
+    expect((await authed(srv, token).get(`/fhir/ClaimResponse/${id}`)).status).toBe(200);
+  });
+});
+
 describe('review queue, decisions, extensions and deadlines', () => {
   const queue = async () => (await authed(srv).get('/admin/pa-queue')).body as Array<{ id: string; trackingNumber: string; priority: string; dueAt: string; overdue: boolean; extended: boolean }>;
   const current = async (id: string): Promise<ClaimResponse> => (await authed(srv).get(`/fhir/ClaimResponse/${id}`)).body as ClaimResponse;
