@@ -133,6 +133,11 @@ export const SETTINGS = {
     int(0, 24 * 60).default(5),
     'How often the prior-authorization deadline scheduler looks for pended requests about to breach their decision deadline (72 h expedited, 7 days standard) and raises alerts (`0`: only on request). Every instance runs it; a lease in the store makes one work at a time.',
   ),
+  dtrLaunchUrl: setting(
+    'DTR_LAUNCH_URL',
+    z.string().url().optional(),
+    'SMART launch URL of a DTR app. When set, a CRD answer that needs documentation also carries a card with a `smart` link to it (appContext: the coverage-assertion-id, Questionnaire and order), for EHRs that launch DTR from a card; CRD 2.0 EHRs launch DTR from the coverage-information extension either way.',
+  ),
   subscriptionLoopback: setting(
     'SUBSCRIPTION_LOOPBACK',
     bool.default(false),

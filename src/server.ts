@@ -239,6 +239,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     instanceId,
     alertHours: config.paAlertHours,
     subscriptionLoopback: config.subscriptionLoopback,
+    ...(config.dtrLaunchUrl ? { dtrLaunchUrl: config.dtrLaunchUrl } : {}),
     onAlert: (alert) => logger.warn({ request: alert.request, trackingNumber: alert.trackingNumber, kind: alert.kind, dueAt: alert.dueAt }, 'prior-authorization decision deadline at risk'),
     clock,
     newId,

@@ -105,6 +105,8 @@ export interface CrdDeps {
   /** Where the published list and the Questionnaires live (our FHIR base). */
   baseUrl: string;
   publishedListUrl: string;
+  /** DTR_LAUNCH_URL: a DTR SMART app to link from a card when documentation is needed. */
+  dtrLaunchUrl?: string;
   clock: () => Date;
   newId: () => string;
 }
@@ -400,6 +402,10 @@ export async function answerCrd(deps: CrdDeps, service: CdsServiceDefinition, re
     }
     if (d.screening.required && (d.screening.leadTimeMet === false || info.service.system !== CODE_SYSTEM.icd10pcs)) {
       cards.push(card('Pre-admission screening: request it in time, in ICD codes', d.screening.reason, 'warning', 'coverage-info', order, deps.newId));
+    }
+    if (d.questionnaire && d.docNeeded && deps.dtrLaunchUrl) {
+      const appContext = JSON.stringify({ 'coverage-assertion-id': assertionId, questionnaire: [d.questionnaire], order: `${order.resourceType}/${order.id ?? ''}` });
+      cards.push(card(`Documentation needed for ${what}: complete it in DTR`, `${d.reasons.join(' ')} Complete the MassHealth questionnaire and send it with the prior-authorization request.`, 'info', 'coverage-info', order, deps.newId, [{ label: 'Complete the documentation (DTR)', url: deps.dtrLaunchUrl, type: 'smart', appContext }]));
     }
     if (d.paNeeded === 'auth-needed' && !d.questionnaire) {
       cards.push(card(`Prior authorization required for ${what}`, `${d.reasons.join(' ')} Submit the request with Claim/$submit.`, 'info', 'coverage-info', order, deps.newId, [{ label: 'Items and services that need prior authorization', url: deps.publishedListUrl, type: 'absolute' }]));

@@ -42,6 +42,8 @@ export interface PriorAuthOptions {
   /** PA_ALERT_HOURS: a pended request due within this many hours raises an alert. */
   alertHours: number;
   onAlert?: (alert: PaAlert) => void;
+  /** DTR_LAUNCH_URL: a DTR SMART app CRD cards link to. */
+  dtrLaunchUrl?: string;
   /** SUBSCRIPTION_LOOPBACK: PAS Subscription endpoints on loopback http (tests, development). */
   subscriptionLoopback?: boolean;
   clock: () => Date;
@@ -56,6 +58,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
     assertions: crdAssertions(o.docs),
     baseUrl: o.baseUrl,
     publishedListUrl: `${o.baseUrl.replace(/\/fhir\/?$/, '')}/prior-auth/services.json`,
+    ...(o.dtrLaunchUrl ? { dtrLaunchUrl: o.dtrLaunchUrl } : {}),
     clock: o.clock,
     newId: o.newId,
   };

@@ -116,7 +116,7 @@ function coverageInfo(answer: CdsAnswer): Map<string, unknown[]> {
 }
 
 beforeAll(async () => {
-  srv = await startTestServer({ SEED_MEMBERS: '12' });
+  srv = await startTestServer({ SEED_MEMBERS: '12', DTR_LAUNCH_URL: 'https://dtr.example.org/launch' });
   cdsBase = `${srv.url}/cds-services`;
   const pair = await generateKeyPair('ES384', { extractable: true });
   key = pair.privateKey;
@@ -170,6 +170,10 @@ describe('CRD (CDS Hooks 2.0)', () => {
     expect((info.get('coverage')?.[0] as { reference: string }).reference).toMatch(/\/Coverage\//);
     expect(answer.systemActions[0].resource.id).toBe('mri');
     expect(answer.cards.filter((c) => c.indicator !== 'info')).toEqual([]);
+    // With a DTR app configured, a card links to it (SMART launch) with the assertion in its appContext.
+    const dtr = (answer.cards as Array<{ links?: Array<{ type: string; url: string; appContext?: string }> }>).flatMap((c) => c.links ?? []).find((l) => l.type === 'smart');
+    expect(dtr?.url).toBe('https://dtr.example.org/launch');
+    expect(JSON.parse(dtr?.appContext ?? '{}')).toMatchObject({ 'coverage-assertion-id': info.get('coverage-assertion-id')?.[0], order: 'ServiceRequest/mri' });
   });
 
   it('when a PCC Plan member is referred to a practitioner who is not their PCP and no referral is on file, then a referral-needed card comes, and PA is not needed for a small therapy order', async () => {

@@ -230,6 +230,14 @@ describe('PAS Claim/$inquire, updates, cancellation and appeals', () => {
     expect(other.status).toBe(404);
   });
 
+  it('when the official PAS inquiry example is sent, then it is parsed and answered with an OperationOutcome: its member is not one of ours', async () => {
+    const body = readFileSync(join(process.cwd(), 'test/fixtures/ig-examples/davinci-pas/Bundle-PASClaimInquiryBundleExample.json'), 'utf8');
+    const res = await authed(srv).post('/fhir/Claim/$inquire').set('Content-Type', FHIR_JSON).send(body);
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(res.body.issue)).toMatch(/member ID/);
+  });
+
   it('when a pended request is updated (related replaces) with its documentation, then it is decided under the same tracking number', async () => {
     const first = await submit(pasRequest({ identifier: 'UPD-1' }));
     expect(decision(first.response)).toBe('pended');
