@@ -37,6 +37,7 @@ function demoLines(demo: DemoLogins | undefined, issuer: string, fhirBase: strin
     `  Try a launch:       ${authorize.toString()}`,
     '                      (code_verifier dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk; the code arrives on the redirect URL)',
     `  Member account:     ${issuer}/account`,
+    `  PA review queue:    ${issuer}/review/prior-auth (sign in as the demo payer staff)`,
   ];
 }
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     `  SMART discovery:    ${issuer}/.well-known/smart-configuration`,
     `  Admin credential:   ${running.adminCredentials.path}${running.adminCredentials.created ? ' (created now)' : ''}`,
     `                      token: curl -u "$(jq -r '.client_id+":"+.client_secret' ${running.adminCredentials.path})" -d grant_type=client_credentials -d scope='system/*.rs' ${issuer}/auth/token`,
+    `  Prior authorization: CRD ${issuer}/cds-services · PAS ${running.baseUrl}/Claim/$submit · DTR ${running.baseUrl}/Questionnaire/$questionnaire-package · published list ${issuer}/prior-auth/services.json`,
     ...demoLines(running.demo, issuer, running.baseUrl),
     `  Listening on        ${running.url}`,
     '',
