@@ -88,9 +88,9 @@ function load(url: string, requests: Request[], connections: number): Promise<Re
   });
 }
 
-/** Requests over the run's wall time (a fixed-count run is short: per-second samples would be coarse). */
-function runOf(r: Result): PaRun {
-  return { requests: r.requests.total, requestsPerSec: r.requests.total / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx };
+/** Requests over the run's wall time measured here (autocannon's own duration is in whole seconds, too coarse for a short fixed-count run). */
+function runOf(r: Result, ms: number): PaRun {
+  return { requests: r.requests.total, requestsPerSec: (r.requests.total * 1000) / ms, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx };
 }
 
 export async function measurePriorAuth(o: PriorAuthOptions): Promise<PriorAuthThroughputReport> {
@@ -172,7 +172,9 @@ export async function measurePriorAuth(o: PriorAuthOptions): Promise<PriorAuthTh
       const measure = async (target: string, reqs: Request[]): Promise<PaRun> => {
         const warm = Math.ceil(o.requests / 5);
         await load(target, reqs.slice(0, warm), o.connections);
-        return runOf(await load(target, reqs.slice(warm), o.connections));
+        const started = performance.now();
+        const result = await load(target, reqs.slice(warm), o.connections);
+        return runOf(result, performance.now() - started);
       };
       o.log(`${sc.name}: FHIR server`);
       if (o.profileDir) await server.ask({ cmd: 'profile-start' });
