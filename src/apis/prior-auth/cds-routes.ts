@@ -8,13 +8,14 @@
  * or bad JWT, 404 an unknown service; always an OperationOutcome.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { ResourceValidator } from '../../fhir/rest/types.js';
 import { route } from '../../http/audience.js';
 import { FhirError, notFound, unauthorized, unprocessable } from '../../fhir/outcome.js';
 import { CdsAuthError, checkCdsClientJwt, type CdsJwtDeps } from '../../auth/checks/check-cds-client-jwt.js';
 import { isAcceptableUrl } from '../../auth/client-registry.js';
 import type { DocumentStore } from '../../store/document-port.js';
-import { answerCrd, CRD_SERVICES, cdsRequestSchema, type CdsRequest, type CrdDeps, type FhirFetch } from './crd.js';
+import { answerCrd, carriedResources, CRD_SERVICES, cdsRequestSchema, type CdsRequest, type CrdDeps, type FhirFetch } from './crd.js';
 
 const FETCH_TIMEOUT_MS = 3_000;
 const MAX_FETCH_BYTES = 5 * 1024 * 1024;
@@ -39,7 +40,7 @@ export function ehrFetch(req: CdsRequest): FhirFetch | undefined {
   };
 }
 
-export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: DocumentStore; baseUrl: string }): (app: Express) => void {
+export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: DocumentStore; baseUrl: string; validate: ResourceValidator }): (app: Express) => void {
   const cdsBase = `${deps.baseUrl.replace(/\/fhir\/?$/, '')}/cds-services`;
   const body = express.json({ limit: '5mb', type: ['application/json', 'application/fhir+json'] });
   const feedback = deps.docs.collection<{ _id: string; exp: number; service: string; client: string; at: number; feedback: unknown }>('crd-feedback');
@@ -75,7 +76,20 @@ export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: Document
       const parsed = cdsRequestSchema.safeParse(req.body);
       if (!parsed.success) throw unprocessable(parsed.error.issues.slice(0, 20).map((i) => ({ code: 'invalid', diagnostics: `${i.path.join('.') || 'request'}: ${i.message}` })));
       if (parsed.data.hook !== service.hook) throw unprocessable([{ code: 'invalid', diagnostics: `The service ${service.id} answers the ${service.hook} hook, not ${parsed.data.hook.slice(0, 100)}` }]);
-      return answerCrd(deps.crd, service, parsed.data, { id: client._id }, ehrFetch(parsed.data));
+      // CRD: 422 for valid JSON that is not conformant; every resource carried must be valid R4.
+      const issues = carriedResources(parsed.data).slice(0, 200).flatMap((r, n) => deps.validate(r).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal').map((i) => ({ ...i, diagnostics: `${r.resourceType} #${n}: ${i.diagnostics}` })));
+      if (issues.length > 0) throw unprocessable(issues.slice(0, 50));
+      const fetchFhir = ehrFetch(parsed.data);
+      // What the EHR's server sends is checked the same way; an invalid resource is treated as not found.
+      const checkedFetch: FhirFetch | undefined = fetchFhir
+        ? async (url) => {
+            const r = await fetchFhir(url);
+            if (!r) return undefined;
+            const inner = r.resourceType === 'Bundle' ? ((r as Bundle).entry ?? []).map((e) => e.resource).filter((x): x is Resource => !!x) : [];
+            return [r, ...inner].every((x) => deps.validate(x).every((i) => (i.severity ?? 'error') !== 'error' && i.severity !== 'fatal')) ? r : undefined;
+          }
+        : undefined;
+      return answerCrd(deps.crd, service, parsed.data, { id: client._id }, checkedFetch);
     }));
     route(app, { method: 'post', path: '/cds-services/:id/feedback', audiences: ['provider'], description: 'CDS Hooks feedback on CRD cards (kept for review)' }, body, handle(async (req, res) => {
       const service = serviceOf(String(req.params.id));

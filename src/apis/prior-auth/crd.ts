@@ -122,8 +122,22 @@ const YEAR_MS = 366 * 86_400_000;
 function bundleResources(v: unknown): Resource[] {
   if (!v || typeof v !== 'object') return [];
   const r = v as Resource;
-  if (r.resourceType === 'Bundle') return ((r as Bundle).entry ?? []).map((e) => e.resource).filter((x): x is Resource => !!x && typeof x === 'object' && typeof x.resourceType === 'string');
+  if (r.resourceType === 'Bundle') {
+    const entries: unknown = (r as Bundle).entry;
+    if (!Array.isArray(entries)) return [];
+    return entries.map((e: unknown) => (e && typeof e === 'object' ? (e as { resource?: unknown }).resource : undefined)).filter((x): x is Resource => !!x && typeof x === 'object' && typeof (x as Resource).resourceType === 'string');
+  }
   return typeof r.resourceType === 'string' ? [r] : [];
+}
+
+/** Every FHIR resource a CDS Hooks request carries (prefetch, orders, appointments, a task): what must be valid R4. */
+export function carriedResources(req: CdsRequest): Resource[] {
+  const out: Resource[] = [];
+  for (const v of Object.values(req.prefetch ?? {})) out.push(...bundleResources(v));
+  for (const key of ['draftOrders', 'appointments', 'dispatchedOrders']) out.push(...bundleResources(req.context[key]));
+  const task = req.context.task;
+  if (task && typeof task === 'object') out.push(...bundleResources(task));
+  return out;
 }
 
 /** Resources the request carries: prefetch values, draft orders / appointments, and their contained resources. */
@@ -135,10 +149,7 @@ class RequestData {
     readonly req: CdsRequest,
     private readonly fetchFhir: FhirFetch | undefined,
   ) {
-    for (const v of Object.values(req.prefetch ?? {})) for (const r of bundleResources(v)) this.add(r);
-    for (const key of ['draftOrders', 'appointments', 'dispatchedOrders']) for (const r of bundleResources(req.context[key])) this.add(r);
-    const task = req.context.task;
-    if (task && typeof task === 'object') this.add(task as Resource);
+    for (const r of carriedResources(req)) this.add(r);
   }
 
   private add(r: Resource): void {

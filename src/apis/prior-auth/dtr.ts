@@ -95,6 +95,8 @@ export function questionnairePackageOperation(deps: DtrDeps): OperationHandler {
       const canonicals = named('questionnaire').map((p) => p.valueCanonical ?? p.valueString).filter((v): v is string => typeof v === 'string');
       const context = named('context').map((p) => p.valueString).find((v): v is string => typeof v === 'string');
       if (orders.length === 0 && canonicals.length === 0 && !context) throw badRequest('at least one of order, questionnaire or context is required (DTR dtr-1)');
+      const invalid = [...coverages, ...orders].slice(0, 60).flatMap((r, n) => ctx.validate(r).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal').map((i) => ({ ...i, diagnostics: `${r.resourceType} #${n}: ${i.diagnostics}` })));
+      if (invalid.length > 0) throw unprocessable(invalid.slice(0, 50));
 
       const warnings: OperationOutcomeIssue[] = [];
       const wanted = new Set<string>(canonicals.slice(0, MAX_QUESTIONNAIRES));

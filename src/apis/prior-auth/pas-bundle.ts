@@ -23,9 +23,13 @@ export function parsePasBundle(body: unknown, what = 'Claim/$submit'): PasBundle
   const bundle = body as Bundle | undefined;
   if (bundle?.resourceType !== 'Bundle') throw badRequest(`${what} takes a Bundle (PAS request Bundle), posted as the body`);
   if (bundle.type !== 'collection') throw badRequest(`${what}: the Bundle must be of type collection`);
-  const entries = (bundle.entry ?? []).map((e, i) => {
-    if (!e.resource || typeof e.resource.resourceType !== 'string') throw badRequest(`${what}: entry ${i} has no resource`, [`Bundle.entry[${i}]`]);
-    return { ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}), resource: e.resource };
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw badRequest(`${what}: Bundle.entry must be a list`);
+  const entries = (bundle.entry ?? []).map((e: unknown, i) => {
+    const entry = e as { fullUrl?: unknown; resource?: unknown } | null;
+    const resource = entry && typeof entry === 'object' ? (entry.resource as Resource | undefined) : undefined;
+    if (!resource || typeof resource !== 'object' || typeof resource.resourceType !== 'string') throw badRequest(`${what}: entry ${i} has no resource`, [`Bundle.entry[${i}]`]);
+    const fullUrl = typeof entry?.fullUrl === 'string' ? entry.fullUrl : undefined;
+    return { ...(fullUrl ? { fullUrl } : {}), resource };
   });
   if (entries.length === 0 || entries[0].resource.resourceType !== 'Claim') throw badRequest(`${what}: the first entry must be the Claim`, ['Bundle.entry[0]']);
   if (entries.length > MAX_ENTRIES) throw badRequest(`${what}: at most ${MAX_ENTRIES} entries`);

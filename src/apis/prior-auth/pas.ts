@@ -213,12 +213,12 @@ export function pasOperations(deps: PasDeps) {
     const caller = await callerOf(deps, ctx, 'Claim/$submit');
     if (req.method !== 'POST') throw badRequest('Claim/$submit is called with POST and the PAS request Bundle as the body');
     const b = parsePasBundle(req.body);
+    validateEntries(ctx, b);
     const c = b.claim;
     if (c.use !== 'preauthorization') throw unprocessable([{ code: 'business-rule', diagnostics: 'Claim.use must be preauthorization for Claim/$submit', expression: ['Claim.use'] }]);
     if (isDrug(c)) throw unprocessable([{ code: 'business-rule', diagnostics: 'Drugs are outside this prior-authorization service (CMS-0057-F excludes drugs): request drug prior authorization through the MassHealth pharmacy program.', expression: ['Claim.item.productOrService'] }]);
     if ((c.item ?? []).length === 0) throw unprocessable([{ code: 'required', diagnostics: 'The Claim has no items', expression: ['Claim.item'] }]);
     if ((c.item ?? []).length > 100) throw unprocessable([{ code: 'too-costly', diagnostics: 'At most 100 items per request' }]);
-    validateEntries(ctx, b);
     const now = deps.clock();
     const member = await memberOf(b);
     if (!member) return { status: 200, body: responseBundle(b, rejected(b, '75', 'Subscriber/Insured Not Found: no MassHealth member has the member ID on the Patient or Coverage.'), PAS.responseBundle), headers: {} };
@@ -365,6 +365,7 @@ export function pasOperations(deps: PasDeps) {
     const caller = await callerOf(deps, ctx, 'Claim/$inquire');
     if (req.method !== 'POST') throw badRequest('Claim/$inquire is called with POST and the PAS inquiry Bundle as the body');
     const b = parsePasBundle(req.body, 'Claim/$inquire');
+    validateEntries(ctx, b);
     const member = await memberOf(b);
     if (!member) throw notFound('No MassHealth member has the member ID on the inquiry\'s Patient or Coverage');
     const identifiers = [...(b.claim.identifier ?? []), ...(b.claim.item ?? []).flatMap((i) => (i.extension ?? []).filter((e) => typeof e.valueIdentifier?.value === 'string').map((e) => e.valueIdentifier as Identifier))];

@@ -119,7 +119,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       ],
     },
     /** The CDS Hooks routes (discovery, hook calls from registered EHRs, feedback). */
-    cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl }),
+    cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl, validate: o.engine.validate }),
     /** Saves the first version of the rules when there is none (at startup). */
     async ensureRules(initial: () => Promise<PaRuleSet>): Promise<boolean> {
       if (await rules.latest()) return false;

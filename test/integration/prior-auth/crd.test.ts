@@ -230,7 +230,7 @@ describe('CRD (CDS Hooks 2.0)', () => {
   });
 
   it('when an appointment for an MRI is booked, then it comes back with coverage information too', async () => {
-    const appointment = { resourceType: 'Appointment', id: 'appt', status: 'proposed', serviceType: [{ coding: [{ system: CODE_SYSTEM.cpt, code: '70551' }] }], start: `${inDays(20)}T10:00:00Z`, participant: [{ actor: { reference: 'Patient/ehr-patient' }, status: 'accepted' }] } as Resource;
+    const appointment = { resourceType: 'Appointment', id: 'appt', status: 'proposed', serviceType: [{ coding: [{ system: CODE_SYSTEM.cpt, code: '70551' }] }], start: `${inDays(20)}T10:00:00Z`, end: `${inDays(20)}T10:30:00Z`, participant: [{ actor: { reference: 'Patient/ehr-patient' }, status: 'accepted' }] } as Resource;
     const info = coverageInfo(await call('crd-appointment-book', hookCall('appointment-book', [appointment], ffs.memberId)));
     expect(info.get('pa-needed')).toEqual(['auth-needed']);
   });
@@ -276,6 +276,23 @@ describe('CRD (CDS Hooks 2.0)', () => {
       const answer = await call(`crd-${body.hook}`, body);
       expect(Array.isArray(answer.cards) && Array.isArray(answer.systemActions), file).toBe(true);
       for (const c of answer.cards) expect(c.summary.length, file).toBeLessThanOrEqual(140);
+    }
+  });
+
+  it('when the carried resources are malformed (null entries, non-list codings, invalid R4), then 422 or an empty answer, never a 500', async () => {
+    const aud = `${cdsBase}/crd-order-sign`;
+    const send = async (body: unknown) => request(srv.url).post('/cds-services/crd-order-sign').set('Authorization', `Bearer ${await jwt(aud)}`).send(body);
+    const base = hookCall('order-sign', [serviceRequest('m', { system: CODE_SYSTEM.cpt, code: '70551' })], ffs.memberId);
+    const variants: unknown[] = [
+      { ...base, context: { ...base.context, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [null, 5, { resource: null }] } } },
+      { ...base, context: { ...base.context, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/p' }, code: { coding: 'x' } } }] } } },
+      { ...base, prefetch: { coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Coverage', identifier: 'x' } }] } } },
+      { ...base, context: { ...base.context, draftOrders: 'nothing' } },
+    ];
+    for (const v of variants) {
+      const res = await send(v);
+      expect(res.status, JSON.stringify(res.body).slice(0, 200)).toBeLessThan(500);
+      expect([200, 422]).toContain(res.status);
     }
   });
 

@@ -159,9 +159,10 @@ describe('prior authorization, end to end', () => {
       resourceType: 'Bundle',
       type: 'collection',
       entry: [
-        { fullUrl: 'urn:uuid:1', resource: { resourceType: 'Claim', status: 'active', type: { coding: [{ system: CODE_SYSTEM.claimType, code: 'professional' }] }, use: 'preauthorization', identifier: [{ value: trackingNumber }], patient: { reference: 'urn:uuid:2' }, created: new Date().toISOString(), provider: { reference: 'urn:uuid:3' }, priority: { coding: [{ code: 'normal' }] }, insurance: [] } },
+        { fullUrl: 'urn:uuid:1', resource: { resourceType: 'Claim', status: 'active', type: { coding: [{ system: CODE_SYSTEM.claimType, code: 'professional' }] }, use: 'preauthorization', identifier: [{ value: trackingNumber }], patient: { reference: 'urn:uuid:2' }, created: new Date().toISOString(), provider: { reference: 'urn:uuid:3' }, priority: { coding: [{ code: 'normal' }] }, insurance: [{ sequence: 1, focal: true, coverage: { reference: 'urn:uuid:4' } }] } },
         { fullUrl: 'urn:uuid:2', resource: { resourceType: 'Patient', identifier: [{ type: { coding: [{ code: 'MB' }] }, value: member.memberId }] } },
         { fullUrl: 'urn:uuid:3', resource: { resourceType: 'Organization', identifier: [{ system: IDENTIFIER_SYSTEM.npi, value: orgNpi }] } },
+        { fullUrl: 'urn:uuid:4', resource: { resourceType: 'Coverage', status: 'active', subscriberId: member.memberId, beneficiary: { reference: 'urn:uuid:2' }, payor: [{ display: 'MassHealth' }] } },
       ],
     };
     const res = await fhir('Claim/$inquire', inquiry);

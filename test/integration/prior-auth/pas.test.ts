@@ -200,6 +200,22 @@ describe('PAS Claim/$submit', () => {
     expect((await authed(srv, token).post('/fhir/Claim/$submit').set('Content-Type', FHIR_JSON).send('{"resourceType":')).status).toBe(400);
   });
 
+  it('when the body is malformed in other ways (an array, null entries, a Claim without items or codes, a cancellation of nothing), then 4xx with an OperationOutcome, never a 500', async () => {
+    const post = (body: string) => authed(srv, token).post('/fhir/Claim/$submit').set('Content-Type', FHIR_JSON).send(body);
+    const good = pasRequest({});
+    const noItems = structuredClone(good);
+    (noItems.entry?.[0]?.resource as Claim).item = [];
+    const noCode = structuredClone(good);
+    delete (noCode.entry?.[0]?.resource as Claim).item?.[0]?.productOrService;
+    const orphanCancel = pasRequest({ identifier: 'NOPE-2', related: { identifier: 'NEVER-SUBMITTED', relationship: 'replaces' }, cancel: true });
+    for (const body of ['[]', '{"resourceType":"Bundle","type":"collection","entry":[null]}', '{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Claim"}}]}', JSON.stringify(noItems), JSON.stringify(noCode), JSON.stringify(orphanCancel), '"text"']) {
+      const res = await post(body);
+      expect(res.status, body.slice(0, 80)).toBeGreaterThanOrEqual(400);
+      expect(res.status, body.slice(0, 80)).toBeLessThan(500);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
   it('when the official PAS request examples are submitted, then each is validated and answered with a response Bundle whose first entry is a ClaimResponse', async () => {
     const dir = join(process.cwd(), 'test/fixtures/ig-examples/davinci-pas');
     const files = readdirSync(dir).filter((f) => /^Bundle-.*AuthorizationBundleExample\.json$/.test(f));
