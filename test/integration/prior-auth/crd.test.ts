@@ -281,9 +281,9 @@ describe('CRD (CDS Hooks 2.0)', () => {
 
   it('when the carried resources are malformed (null entries, non-list codings, invalid R4), then 422 or an empty answer, never a 500', async () => {
     const aud = `${cdsBase}/crd-order-sign`;
-    const send = async (body: unknown) => request(srv.url).post('/cds-services/crd-order-sign').set('Authorization', `Bearer ${await jwt(aud)}`).send(body);
+    const send = async (body: object) => request(srv.url).post('/cds-services/crd-order-sign').set('Authorization', `Bearer ${await jwt(aud)}`).send(body);
     const base = hookCall('order-sign', [serviceRequest('m', { system: CODE_SYSTEM.cpt, code: '70551' })], ffs.memberId);
-    const variants: unknown[] = [
+    const variants: object[] = [
       { ...base, context: { ...base.context, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [null, 5, { resource: null }] } } },
       { ...base, context: { ...base.context, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/p' }, code: { coding: 'x' } } }] } } },
       { ...base, prefetch: { coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Coverage', identifier: 'x' } }] } } },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { Bundle, Claim, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Parameters, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Claim, ClaimItem, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Parameters, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
 import { cookieOf, hiddenField, submitLogin } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
@@ -206,7 +206,7 @@ describe('PAS Claim/$submit', () => {
     const noItems = structuredClone(good);
     (noItems.entry?.[0]?.resource as Claim).item = [];
     const noCode = structuredClone(good);
-    delete (noCode.entry?.[0]?.resource as Claim).item?.[0]?.productOrService;
+    delete ((noCode.entry?.[0]?.resource as Claim).item?.[0] as Partial<ClaimItem>).productOrService;
     const orphanCancel = pasRequest({ identifier: 'NOPE-2', related: { identifier: 'NEVER-SUBMITTED', relationship: 'replaces' }, cancel: true });
     for (const body of ['[]', '{"resourceType":"Bundle","type":"collection","entry":[null]}', '{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Claim"}}]}', JSON.stringify(noItems), JSON.stringify(noCode), JSON.stringify(orphanCancel), '"text"']) {
       const res = await post(body);
