@@ -235,6 +235,28 @@ describe('CRD (CDS Hooks 2.0)', () => {
     expect(info.get('pa-needed')).toEqual(['auth-needed']);
   });
 
+  it('when an order is dispatched (order-dispatch), then the order is read from the EHR\'s FHIR server with the fhirAuthorization token and answered', async () => {
+    const order = { ...serviceRequest('dispatched-mri', { system: CODE_SYSTEM.cpt, code: '70551' }), subject: { reference: `Patient/${ffs.patient.id}` }, status: 'active' };
+    expect((await authed(srv).put('/fhir/ServiceRequest/dispatched-mri').set('Content-Type', 'application/fhir+json').send(JSON.stringify(order))).status).toBeLessThan(300);
+    const body = {
+      hook: 'order-dispatch',
+      hookInstance: randomUUID(),
+      fhirServer: srv.baseUrl,
+      fhirAuthorization: { access_token: srv.adminToken, token_type: 'Bearer', expires_in: 300, scope: 'system/*.rs', subject: 'crd' },
+      context: { patientId: ffs.patient.id, dispatchedOrders: ['ServiceRequest/dispatched-mri'], performer: 'Organization/x' },
+      prefetch: prefetch(ffs.memberId),
+    };
+    const info = coverageInfo(await call('crd-order-dispatch', body));
+    expect(info.get('pa-needed')).toEqual(['auth-needed']);
+  });
+
+  it('when an elective inpatient encounter starts (encounter-start), then the encounter comes back with coverage information and PA needed', async () => {
+    const encounter = { resourceType: 'Encounter', id: 'enc-1', status: 'planned', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' }, type: [{ coding: [{ system: CODE_SYSTEM.icd10pcs, code: '0SRC0J9' }] }], subject: { reference: 'Patient/ehr-patient' }, period: { start: `${inDays(12)}T08:00:00Z` } };
+    const body = { hook: 'encounter-start', hookInstance: randomUUID(), context: { userId: 'Practitioner/u', patientId: 'ehr-patient', encounterId: 'enc-1' }, prefetch: { ...prefetch(ffs.memberId), encounter } };
+    const info = coverageInfo(await call('crd-encounter-start', body));
+    expect(info.get('pa-needed')).toEqual(['auth-needed']);
+  });
+
   it('when the JWT is missing, for another audience, replayed, expired or from an unregistered client, then 401 with an OperationOutcome', async () => {
     const body = hookCall('order-sign', [serviceRequest('mri', { system: CODE_SYSTEM.cpt, code: '70551' })], ffs.memberId);
     const post = (auth?: string) => {
