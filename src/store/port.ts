@@ -116,6 +116,13 @@ export interface ResourceStore {
   find(query: FindQuery): Promise<FindResult>;
   /** Count of current, non-deleted records matching the filter. */
   count(filter: FilterDocument): Promise<number>;
+  /**
+   * An aggregation pipeline over the current, non-deleted records matching `filter` (MongoDB's dialect;
+   * stages from AGGREGATION_STAGES). The stages see each record's `_id`, `type`, `id`, `lu`, `sp` and `so`,
+   * never `res`. MongoDB runs it in the database; the embedded store runs the same stages with mingo, so
+   * both give the same answer. Pipelines are built by code from validated values, never from request input.
+   */
+  aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
   /** Versions (including tombstones), newest first. */
   history(query: HistoryQuery): Promise<StoredRecord[]>;
   /**
@@ -136,4 +143,16 @@ export interface ResourceStore {
   /** Number of current, non-deleted records (all types). */
   size(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Pipeline stages a ResourceStore.aggregate accepts. */
+export const AGGREGATION_STAGES: ReadonlySet<string> = new Set(['$match', '$project', '$addFields', '$group', '$sort', '$skip', '$limit', '$count', '$bucket', '$facet', '$unwind']);
+
+/** Refuses a pipeline with a stage outside AGGREGATION_STAGES (each stage one key). */
+export function assertAggregationStages(pipeline: ReadonlyArray<Record<string, unknown>>): void {
+  for (const stage of pipeline) {
+    const keys = Object.keys(stage);
+    if (keys.length !== 1 || !AGGREGATION_STAGES.has(keys[0])) throw new Error(`aggregation stage not allowed: ${keys.join(',')}`);
+    if (keys[0] === '$facet') for (const sub of Object.values(stage.$facet as Record<string, ReadonlyArray<Record<string, unknown>>>)) assertAggregationStages(sub);
+  }
 }

@@ -488,6 +488,57 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
       });
     });
 
+    describe('aggregate', () => {
+      const decision = (id: string, priority: string, code: string, submitted: number, decided: number | undefined, lu?: number): StoredRecord =>
+        aRecord('ClaimResponse', id, {
+          ...(lu ? { lu } : {}),
+          sp: {
+            'pa-priority': [{ c: priority }],
+            'pa-decision': [{ c: code }],
+            'pa-submitted': [{ lo: submitted, hi: submitted }],
+            ...(decided !== undefined ? { 'pa-decided': [{ lo: decided, hi: decided }] } : {}),
+          },
+        });
+      const H = 3_600_000;
+
+      it('when a pipeline groups, sums, sorts, skips and buckets, then the answer is exact and deleted or filtered-out records take no part', async () => {
+        await store.write([
+          put(decision('a', 'standard', 'approved', 0, 10 * H)),
+          put(decision('b', 'standard', 'denied', 0, 30 * H)),
+          put(decision('c', 'standard', 'approved', 0, 20 * H)),
+          put(decision('d', 'expedited', 'approved', 0, 2 * H)),
+          put(decision('e', 'standard', 'pended', 0, undefined)),
+          put(decision('gone', 'standard', 'approved', 0, 99 * H)),
+          put(aRecord('Observation', 'o', { sp: { 'pa-priority': [{ c: 'standard' }] } })),
+        ]);
+        await store.write([del(aTombstone((await store.current('ClaimResponse', 'gone')) as StoredRecord))]);
+        const project = { $project: { priority: { $arrayElemAt: ['$sp.pa-priority.c', 0] }, decision: { $arrayElemAt: ['$sp.pa-decision.c', 0] }, ms: { $subtract: [{ $arrayElemAt: ['$sp.pa-decided.lo', 0] }, { $arrayElemAt: ['$sp.pa-submitted.lo', 0] }] } } };
+        const groups = await store.aggregate({ type: 'ClaimResponse' }, [project, { $group: { _id: { priority: '$priority', decision: '$decision' }, n: { $sum: 1 }, ms: { $sum: { $ifNull: ['$ms', 0] } } } }, { $sort: { '_id.priority': 1, '_id.decision': 1 } }]);
+        expect(groups).toEqual([
+          { _id: { priority: 'expedited', decision: 'approved' }, n: 1, ms: 2 * H },
+          { _id: { priority: 'standard', decision: 'approved' }, n: 2, ms: 30 * H },
+          { _id: { priority: 'standard', decision: 'denied' }, n: 1, ms: 30 * H },
+          { _id: { priority: 'standard', decision: 'pended' }, n: 1, ms: 0 },
+        ]);
+        // The median of the standard decisions by sort + skip (exact, unlike an approximate percentile).
+        const middle = await store.aggregate({ type: 'ClaimResponse', 'sp.pa-decided': { $exists: true } }, [project, { $match: { priority: 'standard' } }, { $sort: { ms: 1, _id: 1 } }, { $skip: 1 }, { $limit: 1 }]);
+        expect(middle.map((m) => m.ms)).toEqual([20 * H]);
+        const buckets = await store.aggregate({ type: 'ClaimResponse', 'sp.pa-decided': { $exists: true } }, [project, { $bucket: { groupBy: '$ms', boundaries: [0, 4 * H, 24 * H, 72 * H], default: 'more', output: { n: { $sum: 1 } } } }]);
+        expect(buckets).toEqual([
+          { _id: 0, n: 1 },
+          { _id: 4 * H, n: 2 },
+          { _id: 24 * H, n: 1 },
+        ]);
+        const faceted = await store.aggregate({ type: 'ClaimResponse' }, [project, { $facet: { total: [{ $count: 'n' }], expedited: [{ $match: { priority: 'expedited' } }, { $count: 'n' }] } }]);
+        expect(faceted).toEqual([{ total: [{ n: 5 }], expedited: [{ n: 1 }] }]);
+      });
+
+      it('when a pipeline names a stage outside the allowed ones, then it is refused', async () => {
+        await expect(store.aggregate({}, [{ $out: 'x' }])).rejects.toThrow(/not allowed/);
+        await expect(store.aggregate({}, [{ $facet: { a: [{ $merge: 'x' }] } }])).rejects.toThrow(/not allowed/);
+      });
+    });
+
     describe('reindex', () => {
       const byCode = (code: string): RecordIndex => ({ sp: { code: [{ s: 'http://loinc.org', c: code }] }, so: { code }, cmp: ['Patient/p1'] });
 

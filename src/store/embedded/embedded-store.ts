@@ -8,9 +8,9 @@
  * mostly reading the file.
  */
 import { join } from 'node:path';
-import { Query } from 'mingo';
+import { Aggregator, Query } from 'mingo';
 import type { FilterDocument, FindQuery, FindResult, HistoryQuery, RecordIndex, ResourceStore, StoredRecord, WriteOp } from '../port.js';
-import { VersionConflictError } from '../port.js';
+import { assertAggregationStages, VersionConflictError } from '../port.js';
 import { assertSafeFilter } from '../filter-guard.js';
 import { recordComparator } from './compare.js';
 import { openLog, replayLog, type LogFile } from './log-file.js';
@@ -166,6 +166,13 @@ export class EmbeddedStore implements ResourceStore {
 
   async count(filter: FilterDocument): Promise<number> {
     return this.matching(filter).length;
+  }
+
+  async aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    assertAggregationStages(pipeline);
+    // What MongoDB's stages would see of each record (no resource body), then the same stages in mingo.
+    const docs = this.matching(filter).map((r) => ({ _id: r._id, type: r.type, id: r.id, lu: r.lu, sp: r.sp, so: r.so }));
+    return new Aggregator(pipeline as Array<Record<string, unknown>>).run(docs) as Array<Record<string, unknown>>;
   }
 
   async history(q: HistoryQuery): Promise<StoredRecord[]> {

@@ -19,6 +19,7 @@ import type {
   StoredRecord,
   WriteOp,
 } from '../port.js';
+import { assertAggregationStages } from '../port.js';
 import { bulkLoad } from './bulk-load.js';
 import { HISTORY_SORT, historyFilter, historyKey } from './history-query.js';
 import { ensureIndexes } from './indexes.js';
@@ -107,6 +108,12 @@ class MongoResourceStore implements ResourceStore {
 
   async count(filter: FilterDocument): Promise<number> {
     return this.c.resources.countDocuments(currentOnly(filter));
+  }
+
+  async aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    assertAggregationStages(pipeline);
+    const stages: Document[] = [{ $match: currentOnly(filter) }, { $project: { res: 0 } }, ...(pipeline as Document[])];
+    return (await this.c.resources.aggregate(stages, { allowDiskUse: true }).toArray()) as Array<Record<string, unknown>>;
   }
 
   async history(query: HistoryQuery): Promise<StoredRecord[]> {
