@@ -34,7 +34,10 @@ import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
 import { priorAuthApi, type PriorAuthApi } from './apis/prior-auth/prior-auth.js';
-import { paRulesRoutes } from './apis/prior-auth/pa-rules-routes.js';
+import { paRulesRoutes, publishedService } from './apis/prior-auth/pa-rules-routes.js';
+import { publishedServices } from './domain/pa-requirements.js';
+import { metrics } from './apis/metrics/metrics.js';
+import { metricsRoutes } from './apis/metrics/metrics-routes.js';
 import { reviewRoutes } from './apis/prior-auth/review-routes.js';
 import { PAYER_TO_PAYER_KIND } from './apis/payer-to-payer/payer-export.js';
 import { outboundRoutes } from './apis/payer-to-payer/outbound-routes.js';
@@ -306,6 +309,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         paRulesRoutes({ rules: prior.rules, verify: auth.verify, clock })(app);
         prior.cdsRoutes(app);
         reviewRoutes({ review: prior.review, deadlines: prior.deadlines, verify: auth.verify, auth: auth.deps })(app);
+        metricsRoutes({
+          metrics: metrics({ store, policy: policyDeps(registry, clock, baseUrl) }),
+          services: async () => {
+            const current = await prior.rules.current();
+            return current ? publishedServices(current.rules, clock().toISOString().slice(0, 10)).map(publishedService) : [];
+          },
+          verify: auth.verify,
+          clock,
+        })(app);
       }),
       pa.parts(providerAccessRoutes({ api: pa, auth: auth.deps, verify: auth.verify, docs, claimsMonths: config.attributionClaimsMonths })),
     ),

@@ -1,0 +1,192 @@
+/**
+ * The annual CMS-0057-F figures, computed from what the server holds, by aggregation pipelines the store
+ * runs (MongoDB in the database; the embedded store with mingo, the same stages, the same numbers):
+ *
+ * Prior authorization (42 CFR 431.80(b)(1) and the MA/QHP equivalents), per calendar year:
+ *  - the requests counted are PAS ClaimResponses (use = preauthorization) **submitted** in the year (UTC),
+ *    drugs excluded (pharmacy claim type), appeals excluded (an appeal is not a new request);
+ *  - a request is **determined** when its decision is approved, approved with modifications or denied;
+ *    pended (still open when the report runs), withdrawn and cancelled requests are counted and shown but
+ *    are in no denominator;
+ *  - approved = approved + approved with modifications; percentages are of the determined requests of the
+ *    same priority (standard or expedited); "approved after appeal" and "extended, then approved" are of all
+ *    determined requests of both priorities;
+ *  - time to determination = decision instant − submission instant, in hours, for determined requests; the
+ *    median of an even count is the mean of the two middle values.
+ * Patient Access usage (42 CFR 431.60(h)), per calendar year: releases are the AuditEvents tagged
+ * `patient-access-release` (a member's own data to an app they authorized); a member's data "went" once
+ * per UTC day with a release; the figures are the members with at least one such day and those with more
+ * than one.
+ */
+import type { PolicyDeps } from '../../auth/access-policy.js';
+import type { FilterDocument, ResourceStore } from '../../store/port.js';
+import { PROGRAM_CODE_SYSTEM } from '../../domain/systems.js';
+
+const HOUR = 3_600_000;
+/** Upper bounds (hours) of the decision-time distribution; the last bucket is open. */
+export const TIME_BUCKETS_HOURS = [1, 24, 72, 168, 336, 504] as const;
+
+export interface PriorityFigures {
+  /** Requests submitted in the year (this priority, drugs and appeals excluded). */
+  submitted: number;
+  determined: number;
+  approved: number;
+  partiallyApproved: number;
+  denied: number;
+  pended: number;
+  withdrawn: number;
+  cancelled: number;
+  /** % of determined, one decimal; null when nothing was determined. */
+  approvedPercent: number | null;
+  deniedPercent: number | null;
+  /** Hours, two decimals. */
+  averageHours: number | null;
+  medianHours: number | null;
+  /** Determined requests by time to determination: [≤1 h, ≤24 h, ≤72 h, ≤7 d, ≤14 d, ≤21 d, more]. */
+  distribution: number[];
+}
+
+export interface PaMetrics {
+  year: number;
+  standard: PriorityFigures;
+  expedited: PriorityFigures;
+  /** Both priorities. */
+  determined: number;
+  approvedAfterAppeal: number;
+  approvedAfterAppealPercent: number | null;
+  extendedThenApproved: number;
+  extendedThenApprovedPercent: number | null;
+  /** Denials (both priorities) appealed, whatever the outcome so far. */
+  appealed: number;
+}
+
+export interface UsageMetrics {
+  year: number;
+  membersWithRelease: number;
+  membersWithRepeatRelease: number;
+  releaseDays: number;
+}
+
+const pct = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n * 1000) / d) / 10);
+const hours = (ms: number | null): number | null => (ms === null ? null : Math.round((ms / HOUR) * 100) / 100);
+const first = (path: string) => ({ $arrayElemAt: [path, 0] });
+
+export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
+  const yearRange = (year: number): [string, string] => [`ge${year}-01-01`, `lt${year + 1}-01-01`];
+
+  function requestsOf(year: number): FilterDocument {
+    const [from, to] = yearRange(year);
+    return {
+      $and: [
+        { type: 'ClaimResponse' },
+        deps.policy.compileQuery('ClaimResponse', [
+          ['use', 'preauthorization'],
+          ['pa-submitted', from],
+          ['pa-submitted', to],
+          ['pa-drug:not', 'true'],
+          ['pa-is-appeal:not', 'true'],
+        ]),
+      ],
+    };
+  }
+
+  const project = {
+    $project: {
+      priority: first('$sp.pa-priority.c'),
+      decision: first('$sp.pa-decision.c'),
+      extended: first('$sp.pa-extended.c'),
+      appeal: first('$sp.pa-appeal.c'),
+      ms: { $subtract: [first('$sp.pa-decided.lo'), first('$sp.pa-submitted.lo')] },
+    },
+  };
+  const DETERMINED = ['approved', 'partially-approved', 'denied'];
+
+  async function median(filter: FilterDocument, priority: string, count: number): Promise<number | null> {
+    if (count === 0) return null;
+    const middle = await deps.store.aggregate(filter, [project, { $match: { priority, decision: { $in: DETERMINED } } }, { $sort: { ms: 1, _id: 1 } }, { $skip: Math.floor((count - 1) / 2) }, { $limit: count % 2 === 0 ? 2 : 1 }]);
+    const values = middle.map((m) => Number(m.ms));
+    return values.reduce((a, b) => a + b, 0) / values.length;
+  }
+
+  return {
+    async priorAuth(year: number): Promise<PaMetrics> {
+      const filter = requestsOf(year);
+      const groups = (await deps.store.aggregate(filter, [
+        project,
+        {
+          $group: {
+            _id: { priority: '$priority', decision: '$decision', extended: '$extended', appeal: '$appeal' },
+            n: { $sum: 1 },
+            ms: { $sum: { $cond: [{ $in: ['$decision', DETERMINED] }, { $ifNull: ['$ms', 0] }, 0] } },
+          },
+        },
+      ])) as Array<{ _id: { priority?: string; decision?: string; extended?: string; appeal?: string }; n: number; ms: number }>;
+      const buckets = (await deps.store.aggregate(filter, [
+        project,
+        { $match: { decision: { $in: DETERMINED } } },
+        { $bucket: { groupBy: '$ms', boundaries: [Number.MIN_SAFE_INTEGER, ...TIME_BUCKETS_HOURS.map((h) => h * HOUR + 1)], default: 'more', output: { standard: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 0, 1] } }, expedited: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 1, 0] } } } } },
+      ])) as Array<{ _id: number | string; standard: number; expedited: number }>;
+      const bucketIndex = (id: number | string): number => (id === 'more' ? TIME_BUCKETS_HOURS.length : id === Number.MIN_SAFE_INTEGER ? 0 : TIME_BUCKETS_HOURS.findIndex((h) => h * HOUR + 1 === id) + 1);
+
+      const figures = async (priority: 'standard' | 'expedited'): Promise<PriorityFigures> => {
+        // A request without a priority extension is standard (Claim.priority other than stat).
+        const mine = groups.filter((g) => (g._id.priority === 'expedited' ? 'expedited' : 'standard') === priority);
+        const count = (decision: string): number => mine.filter((g) => g._id.decision === decision).reduce((a, g) => a + g.n, 0);
+        const approved = count('approved');
+        const partiallyApproved = count('partially-approved');
+        const denied = count('denied');
+        const determined = approved + partiallyApproved + denied;
+        const totalMs = mine.filter((g) => DETERMINED.includes(g._id.decision ?? '')).reduce((a, g) => a + g.ms, 0);
+        const distribution = new Array<number>(TIME_BUCKETS_HOURS.length + 1).fill(0);
+        for (const b of buckets) distribution[bucketIndex(b._id)] += b[priority];
+        return {
+          submitted: mine.reduce((a, g) => a + g.n, 0),
+          determined,
+          approved,
+          partiallyApproved,
+          denied,
+          pended: count('pended'),
+          withdrawn: count('withdrawn'),
+          cancelled: count('cancelled'),
+          approvedPercent: pct(approved + partiallyApproved, determined),
+          deniedPercent: pct(denied, determined),
+          averageHours: hours(determined === 0 ? null : totalMs / determined),
+          medianHours: hours(await median(filter, priority, determined)),
+          distribution,
+        };
+      };
+      const standard = await figures('standard');
+      const expedited = await figures('expedited');
+      const determined = standard.determined + expedited.determined;
+      const where = (p: (g: (typeof groups)[number]) => boolean): number => groups.filter(p).reduce((a, g) => a + g.n, 0);
+      const approvedAfterAppeal = where((g) => g._id.decision === 'denied' && g._id.appeal === 'overturned');
+      const extendedThenApproved = where((g) => g._id.extended === 'true' && (g._id.decision === 'approved' || g._id.decision === 'partially-approved'));
+      return {
+        year,
+        standard,
+        expedited,
+        determined,
+        approvedAfterAppeal,
+        approvedAfterAppealPercent: pct(approvedAfterAppeal, determined),
+        extendedThenApproved,
+        extendedThenApprovedPercent: pct(extendedThenApproved, determined),
+        appealed: where((g) => g._id.decision === 'denied' && g._id.appeal !== undefined && g._id.appeal !== null),
+      };
+    },
+
+    async usage(year: number): Promise<UsageMetrics> {
+      const [from, to] = yearRange(year);
+      const filter = { $and: [{ type: 'AuditEvent' }, deps.policy.compileQuery('AuditEvent', [['_tag', `${PROGRAM_CODE_SYSTEM.disclosure}|patient-access-release`], ['date', from], ['date', to]])] };
+      const [row] = (await deps.store.aggregate(filter, [
+        { $project: { patient: '$sp.patient', day: { $floor: { $divide: [first('$sp.date.lo'), 86_400_000] } } } },
+        { $unwind: '$patient' },
+        { $group: { _id: { patient: '$patient', day: '$day' } } },
+        { $group: { _id: '$_id.patient', days: { $sum: 1 } } },
+        { $facet: { members: [{ $count: 'n' }], repeat: [{ $match: { days: { $gt: 1 } } }, { $count: 'n' }], days: [{ $group: { _id: null, n: { $sum: '$days' } } }] } },
+      ])) as Array<{ members: Array<{ n: number }>; repeat: Array<{ n: number }>; days: Array<{ n: number }> }>;
+      return { year, membersWithRelease: row?.members[0]?.n ?? 0, membersWithRepeatRelease: row?.repeat[0]?.n ?? 0, releaseDays: row?.days[0]?.n ?? 0 };
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof metrics>;
