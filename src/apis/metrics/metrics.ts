@@ -21,51 +21,11 @@
 import type { PolicyDeps } from '../../auth/access-policy.js';
 import type { FilterDocument, ResourceStore } from '../../store/port.js';
 import { PROGRAM_CODE_SYSTEM } from '../../domain/systems.js';
+import { TIME_BUCKETS_HOURS, type PaMetrics, type PriorityFigures, type UsageMetrics } from '../../domain/pa-metrics.js';
+
+export { TIME_BUCKETS_HOURS, type PaMetrics, type PriorityFigures, type UsageMetrics };
 
 const HOUR = 3_600_000;
-/** Upper bounds (hours) of the decision-time distribution; the last bucket is open. */
-export const TIME_BUCKETS_HOURS = [1, 24, 72, 168, 336, 504] as const;
-
-export interface PriorityFigures {
-  /** Requests submitted in the year (this priority, drugs and appeals excluded). */
-  submitted: number;
-  determined: number;
-  approved: number;
-  partiallyApproved: number;
-  denied: number;
-  pended: number;
-  withdrawn: number;
-  cancelled: number;
-  /** % of determined, one decimal; null when nothing was determined. */
-  approvedPercent: number | null;
-  deniedPercent: number | null;
-  /** Hours, two decimals. */
-  averageHours: number | null;
-  medianHours: number | null;
-  /** Determined requests by time to determination: [≤1 h, ≤24 h, ≤72 h, ≤7 d, ≤14 d, ≤21 d, more]. */
-  distribution: number[];
-}
-
-export interface PaMetrics {
-  year: number;
-  standard: PriorityFigures;
-  expedited: PriorityFigures;
-  /** Both priorities. */
-  determined: number;
-  approvedAfterAppeal: number;
-  approvedAfterAppealPercent: number | null;
-  extendedThenApproved: number;
-  extendedThenApprovedPercent: number | null;
-  /** Denials (both priorities) appealed, whatever the outcome so far. */
-  appealed: number;
-}
-
-export interface UsageMetrics {
-  year: number;
-  membersWithRelease: number;
-  membersWithRepeatRelease: number;
-  releaseDays: number;
-}
 
 const pct = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n * 1000) / d) / 10);
 const hours = (ms: number | null): number | null => (ms === null ? null : Math.round((ms / HOUR) * 100) / 100);

@@ -9,6 +9,7 @@
  * Colours meet WCAG AA contrast on white; bars also carry their numbers as text.
  */
 import { html, renderPage, type SafeHtml } from '../html.js';
+import type { PriorityFigures } from '../../domain/pa-metrics.js';
 
 export interface PublishedService {
   id: string;
@@ -21,28 +22,12 @@ export interface PublishedService {
   effectiveTo?: string;
 }
 
-interface Figures {
-  submitted: number;
-  determined: number;
-  approved: number;
-  partiallyApproved: number;
-  denied: number;
-  pended: number;
-  withdrawn: number;
-  cancelled: number;
-  approvedPercent: number | null;
-  deniedPercent: number | null;
-  averageHours: number | null;
-  medianHours: number | null;
-  distribution: number[];
-}
-
 export interface MetricsPageParams {
   report: {
     year: number;
     generatedAt: string;
-    standard: Figures;
-    expedited: Figures;
+    standard: PriorityFigures;
+    expedited: PriorityFigures;
     determined: number;
     approvedAfterAppealPercent: number | null;
     approvedAfterAppeal: number;
@@ -96,7 +81,7 @@ function barChart(id: string, title: string, rows: Array<{ label: string; segmen
 }
 
 function outcomeRows(r: MetricsPageParams['report']) {
-  const of = (f: Figures) => [
+  const of = (f: PriorityFigures) => [
     { name: 'Approved', value: f.approved, colour: COLOURS.approved },
     { name: 'Approved, modified', value: f.partiallyApproved, colour: COLOURS.partial },
     { name: 'Denied', value: f.denied, colour: COLOURS.denied },
