@@ -40,6 +40,18 @@ export interface MetricsPageParams {
   years: number[];
 }
 
+const DEFINITION_LABELS: Readonly<Record<string, string>> = {
+  requests: 'Requests counted',
+  determined: 'Determined requests',
+  approvedPercent: 'Approved',
+  deniedPercent: 'Denied',
+  approvedAfterAppeal: 'Approved after appeal',
+  extendedThenApproved: 'More time to decide, then approved',
+  timeToDetermination: 'Time to decide',
+  distribution: 'How long decisions took',
+  itemsAndServices: 'Items and services that need prior authorization',
+};
+
 const BUCKET_LABELS = ['1 hour or less', '1 to 24 hours', '1 to 3 days', '3 to 7 days', '7 to 14 days', '14 to 21 days', 'More than 21 days'];
 /** Dark enough for text-level contrast on white (WCAG AA ≥ 4.5:1). */
 const COLOURS = { approved: '#1a6b3c', partial: '#5a4a00', denied: '#a1262a', pended: '#38464f', withdrawn: '#5b2a86', standard: '#1f4e8c', expedited: '#8a3b00' };
@@ -55,7 +67,7 @@ function barChart(id: string, title: string, rows: Array<{ label: string; segmen
   const gap = 14;
   const max = Math.max(1, ...rows.map((r) => r.segments.reduce((a, s) => a + s.value, 0)));
   const scale = (width - labelWidth - 60) / max;
-  const height = rows.length * (barHeight + gap) + 40;
+  const height = rows.length * (barHeight + gap) + 20 + Math.ceil((rows[0]?.segments.length ?? 0) / 3) * 20;
   const legend = rows[0]?.segments ?? [];
   return html`<svg class="chart" id="${id}" role="img" aria-labelledby="${id}-title" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">
     <title id="${id}-title">${title}</title>
@@ -75,7 +87,7 @@ function barChart(id: string, title: string, rows: Array<{ label: string; segmen
       </g>`;
     })}
     <g class="legend" transform="translate(0 ${rows.length * (barHeight + gap) + 12})">
-      ${legend.map((s, i) => html`<rect x="${i * 130}" y="0" width="14" height="14" fill="${s.colour}"></rect><text x="${i * 130 + 20}" y="12" fill="#1b1b1b" font-size="13">${s.name}</text>`)}
+      ${legend.map((s, i) => html`<rect x="${(i % 3) * 210}" y="${Math.floor(i / 3) * 20}" width="14" height="14" fill="${s.colour}"></rect><text x="${(i % 3) * 210 + 20}" y="${Math.floor(i / 3) * 20 + 12}" fill="#1b1b1b" font-size="13">${s.name}</text>`)}
     </g>
   </svg>`;
 }
@@ -173,11 +185,11 @@ export function paMetricsPage(p: MetricsPageParams): string {
         <table class="services">
           <caption>Items and services that need prior authorization</caption>
           <thead><tr><th scope="col">Item or service</th><th scope="col">Code</th><th scope="col">Category</th><th scope="col">Plans</th><th scope="col">Since</th></tr></thead>
-          <tbody>${services.map((s) => html`<tr><th scope="row">${s.display}</th><td>${s.codeSystem} ${s.code}</td><td>${s.category}</td><td>${s.planTypes.join(', ')}</td><td>${s.effectiveFrom}${s.effectiveTo ? html` to ${s.effectiveTo}` : ''}</td></tr>`)}</tbody>
+          <tbody>${services.map((s) => html`<tr><th scope="row">${s.display}</th><td class="code">${s.codeSystem} ${s.code}</td><td>${s.category}</td><td>${s.planTypes.join(', ')}</td><td>${s.effectiveFrom}${s.effectiveTo ? html` to ${s.effectiveTo}` : ''}</td></tr>`)}</tbody>
         </table>
 
         <h2>How these figures are counted</h2>
-        <dl class="definitions">${Object.entries(r.definitions).map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
+        <dl class="definitions">${Object.entries(r.definitions).map(([k, v]) => html`<div><dt>${DEFINITION_LABELS[k] ?? k}</dt><dd>${v}</dd></div>`)}</dl>
       </main>`,
   });
 }
