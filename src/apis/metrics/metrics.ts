@@ -71,21 +71,32 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
   return {
     async priorAuth(year: number): Promise<PaMetrics> {
       const filter = requestsOf(year);
-      const groups = (await deps.store.aggregate(filter, [
+      // One pass over the year's requests: the decision counts and the decision-time distribution together.
+      const [facets] = (await deps.store.aggregate(filter, [
         project,
         {
-          $group: {
-            _id: { priority: '$priority', decision: '$decision', extended: '$extended', appeal: '$appeal' },
-            n: { $sum: 1 },
-            ms: { $sum: { $cond: [{ $in: ['$decision', DETERMINED] }, { $ifNull: ['$ms', 0] }, 0] } },
+          $facet: {
+            groups: [
+              {
+                $group: {
+                  _id: { priority: '$priority', decision: '$decision', extended: '$extended', appeal: '$appeal' },
+                  n: { $sum: 1 },
+                  ms: { $sum: { $cond: [{ $in: ['$decision', DETERMINED] }, { $ifNull: ['$ms', 0] }, 0] } },
+                },
+              },
+            ],
+            buckets: [
+              { $match: { decision: { $in: DETERMINED } } },
+              { $bucket: { groupBy: '$ms', boundaries: [Number.MIN_SAFE_INTEGER, ...TIME_BUCKETS_HOURS.map((h) => h * HOUR + 1)], default: 'more', output: { standard: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 0, 1] } }, expedited: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 1, 0] } } } } },
+            ],
           },
         },
-      ])) as Array<{ _id: { priority?: string; decision?: string; extended?: string; appeal?: string }; n: number; ms: number }>;
-      const buckets = (await deps.store.aggregate(filter, [
-        project,
-        { $match: { decision: { $in: DETERMINED } } },
-        { $bucket: { groupBy: '$ms', boundaries: [Number.MIN_SAFE_INTEGER, ...TIME_BUCKETS_HOURS.map((h) => h * HOUR + 1)], default: 'more', output: { standard: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 0, 1] } }, expedited: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 1, 0] } } } } },
-      ])) as Array<{ _id: number | string; standard: number; expedited: number }>;
+      ])) as Array<{
+        groups: Array<{ _id: { priority?: string; decision?: string; extended?: string; appeal?: string }; n: number; ms: number }>;
+        buckets: Array<{ _id: number | string; standard: number; expedited: number }>;
+      }>;
+      const groups = facets?.groups ?? [];
+      const buckets = facets?.buckets ?? [];
       const bucketIndex = (id: number | string): number => (id === 'more' ? TIME_BUCKETS_HOURS.length : id === Number.MIN_SAFE_INTEGER ? 0 : TIME_BUCKETS_HOURS.findIndex((h) => h * HOUR + 1 === id) + 1);
 
       const figures = async (priority: 'standard' | 'expedited'): Promise<PriorityFigures> => {
