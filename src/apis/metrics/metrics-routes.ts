@@ -3,8 +3,8 @@
  *  - `GET /metrics/prior-auth?year=YYYY` (public, no login): the page (pa-metrics-page.ts);
  *  - `GET /metrics/prior-auth/{year}.json` and `.csv` (public): the same figures and the list of items and
  *    services that need PA, for download;
- *  - `GET /admin/metrics/{year}` (payer staff): the prior-authorization figures and the Patient Access usage
- *    figures reported to CMS (what `npm run report -- --year YYYY` prints).
+ *  - `GET /admin/metrics/{year}` (payer staff, always computed afresh): the prior-authorization figures and
+ *    the Patient Access usage figures reported to CMS (what `npm run report -- --year YYYY` prints).
  * Years from 2016 to the current one; anything else is a 400.
  */
 import type { Express, Request, Response } from 'express';
@@ -16,6 +16,8 @@ import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import { paMetricsPage, type PublishedService } from '../../web/pages/pa-metrics-page.js';
 import { TIME_BUCKETS_HOURS, type Metrics, type PaMetrics } from './metrics.js';
 
+/** How long the public page and downloads reuse a computed report (their Cache-Control says the same). */
+const CACHE_MS = 10 * 60_000;
 const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface PublishedReport extends PaMetrics {
@@ -70,15 +72,27 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
     if (!r.success) throw badRequest(`year must be a whole year from 2016 to ${now}`);
     return r.data;
   };
-  const report = async (year: number): Promise<PublishedReport> => ({
+  // The public page and downloads serve a report at most CACHE_MS old, computed once however many ask at
+  // the same time (over a million decisions the embedded store takes minutes); staff always get a fresh one.
+  const cache = new Map<number, { at: number; report: Promise<PublishedReport> }>();
+  const compute = async (year: number): Promise<PublishedReport> => ({
     ...(await deps.metrics.priorAuth(year)),
     generatedAt: deps.clock().toISOString(),
     definitions: DEFINITIONS,
     itemsAndServices: await deps.services(),
   });
+  const report = (year: number): Promise<PublishedReport> => {
+    const now = Date.now();
+    const hit = cache.get(year);
+    if (hit && now - hit.at < CACHE_MS) return hit.report;
+    const fresh = compute(year);
+    cache.set(year, { at: now, report: fresh });
+    fresh.catch(() => cache.delete(year));
+    return fresh;
+  };
   const publicHeaders = (res: Response): void => {
-    // Figures change as requests are decided: caches keep them an hour at most.
-    res.setHeader('Cache-Control', 'public, max-age=3600');
+    // Figures change as requests are decided: shared caches keep them as long as the server does.
+    res.setHeader('Cache-Control', `public, max-age=${CACHE_MS / 1000}`);
     res.setHeader('Access-Control-Allow-Origin', '*');
   };
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: (err?: unknown) => void) => {
@@ -109,7 +123,9 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
       const token = await deps.verify(req.get('Authorization'));
       if (token.reach.kind !== 'all') throw forbidden('payer staff only');
       const year = yearOf(req.params.year);
-      return { priorAuth: await report(year), patientAccessUsage: await deps.metrics.usage(year) };
+      const fresh = compute(year);
+      cache.set(year, { at: Date.now(), report: fresh });
+      return { priorAuth: await fresh, patientAccessUsage: await deps.metrics.usage(year) };
     }));
   };
 }
