@@ -61,11 +61,24 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
   };
   const DETERMINED = ['approved', 'partially-approved', 'denied'];
 
-  async function median(filter: FilterDocument, priority: string, count: number): Promise<number | null> {
-    if (count === 0) return null;
-    const middle = await deps.store.aggregate(filter, [project, { $match: { priority, decision: { $in: DETERMINED } } }, { $sort: { ms: 1, _id: 1 } }, { $skip: Math.floor((count - 1) / 2) }, { $limit: count % 2 === 0 ? 2 : 1 }]);
-    const values = middle.map((m) => Number(m.ms));
-    return values.reduce((a, b) => a + b, 0) / values.length;
+  /** Exact medians of both priorities in one pass: sort each priority's determined requests, take the middle one or two. */
+  async function medians(filter: FilterDocument, counts: Record<'standard' | 'expedited', number>): Promise<Record<'standard' | 'expedited', number | null>> {
+    const facet: Record<string, Array<Record<string, unknown>>> = {};
+    for (const priority of ['standard', 'expedited'] as const) {
+      const count = counts[priority];
+      if (count === 0) continue;
+      // A request without a priority is standard, as in the counts.
+      const mine = priority === 'expedited' ? { priority: 'expedited' } : { priority: { $ne: 'expedited' } };
+      facet[priority] = [{ $match: { ...mine, decision: { $in: DETERMINED } } }, { $sort: { ms: 1, _id: 1 } }, { $skip: Math.floor((count - 1) / 2) }, { $limit: count % 2 === 0 ? 2 : 1 }];
+    }
+    const out: Record<'standard' | 'expedited', number | null> = { standard: null, expedited: null };
+    if (Object.keys(facet).length === 0) return out;
+    const [row] = (await deps.store.aggregate(filter, [project, { $facet: facet }])) as Array<Record<string, Array<{ ms: number }>>>;
+    for (const priority of ['standard', 'expedited'] as const) {
+      const values = (row?.[priority] ?? []).map((m) => Number(m.ms));
+      if (values.length > 0) out[priority] = values.reduce((a, b) => a + b, 0) / values.length;
+    }
+    return out;
   }
 
   return {
@@ -99,7 +112,7 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
       const buckets = facets?.buckets ?? [];
       const bucketIndex = (id: number | string): number => (id === 'more' ? TIME_BUCKETS_HOURS.length : id === Number.MIN_SAFE_INTEGER ? 0 : TIME_BUCKETS_HOURS.findIndex((h) => h * HOUR + 1 === id) + 1);
 
-      const figures = async (priority: 'standard' | 'expedited'): Promise<PriorityFigures> => {
+      const figures = (priority: 'standard' | 'expedited'): PriorityFigures => {
         // A request without a priority extension is standard (Claim.priority other than stat).
         const mine = groups.filter((g) => (g._id.priority === 'expedited' ? 'expedited' : 'standard') === priority);
         const count = (decision: string): number => mine.filter((g) => g._id.decision === decision).reduce((a, g) => a + g.n, 0);
@@ -122,12 +135,15 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
           approvedPercent: pct(approved + partiallyApproved, determined),
           deniedPercent: pct(denied, determined),
           averageHours: hours(determined === 0 ? null : totalMs / determined),
-          medianHours: hours(await median(filter, priority, determined)),
+          medianHours: null,
           distribution,
         };
       };
-      const standard = await figures('standard');
-      const expedited = await figures('expedited');
+      const standard = figures('standard');
+      const expedited = figures('expedited');
+      const middle = await medians(filter, { standard: standard.determined, expedited: expedited.determined });
+      standard.medianHours = hours(middle.standard);
+      expedited.medianHours = hours(middle.expedited);
       const determined = standard.determined + expedited.determined;
       const where = (p: (g: (typeof groups)[number]) => boolean): number => groups.filter(p).reduce((a, g) => a + g.n, 0);
       const approvedAfterAppeal = where((g) => g._id.decision === 'denied' && g._id.appeal === 'overturned');

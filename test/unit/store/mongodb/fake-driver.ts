@@ -4,7 +4,7 @@
  * cursors, bulk load) where no server can run. Queries and sorts are evaluated with mingo. It
  * models a standalone server (no `setName` in `hello`), so transactions are NOT exercised here.
  */
-import { Query } from 'mingo';
+import { Aggregator, Query } from 'mingo';
 
 type Doc = Record<string, unknown> & { _id: string };
 type SortSpec = Map<string, 1 | -1> | ReadonlyArray<readonly [string, 1 | -1]>;
@@ -61,6 +61,11 @@ export function fakeMongoClientClass(MongoServerError: ServerErrorClass) {
     }
     async countDocuments(filter: object = {}): Promise<number> {
       return this.matching(filter).length;
+    }
+    /** The whole pipeline in mingo (the adapter's own $match and $project first, as MongoDB would run them). */
+    aggregate(pipeline: Array<Record<string, unknown>>): { toArray(): Promise<Doc[]> } {
+      const docs = [...this.docs.values()].map(clone);
+      return { toArray: async () => new Aggregator(pipeline).run(docs) as Doc[] };
     }
     async insertOne(doc: Doc): Promise<{ acknowledged: true }> {
       if (this.docs.has(doc._id)) throw duplicateKey();
