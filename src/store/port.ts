@@ -118,9 +118,9 @@ export interface ResourceStore {
   count(filter: FilterDocument): Promise<number>;
   /**
    * An aggregation pipeline over the current, non-deleted records matching `filter` (MongoDB's dialect;
-   * stages from AGGREGATION_STAGES). The stages see each record's `_id`, `type`, `id`, `lu`, `sp` and `so`,
-   * never `res`. MongoDB runs it in the database; the embedded store runs the same stages with mingo, so
-   * both give the same answer. Pipelines are built by code from validated values, never from request input.
+   * stages from AGGREGATION_STAGES). The stages see every field of a record but `res` (`_id`, `type`, `id`,
+   * `v`, `lu`, `del`, `sp`, `so`, `cmp`); `so`'s scalars are the cheap ones to read. MongoDB runs it in the
+   * database; the embedded store runs the same stages with mingo, so both give the same answer. Pipelines are built by code from validated values, never from request input.
    */
   aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
   /** Versions (including tombstones), newest first. */

@@ -34,29 +34,28 @@ const first = (path: string) => ({ $arrayElemAt: [path, 0] });
 export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
   const yearRange = (year: number): [string, string] => [`ge${year}-01-01`, `lt${year + 1}-01-01`];
 
+  /**
+   * The year's requests, on the records' scalar sort keys (`so`: the first index value of each search
+   * parameter: a code, or a date's epoch-ms lower bound), which every store keeps beside `sp`; the year is
+   * a validated integer, so the filter is built from code alone.
+   */
   function requestsOf(year: number): FilterDocument {
-    const [from, to] = yearRange(year);
     return {
-      $and: [
-        { type: 'ClaimResponse' },
-        deps.policy.compileQuery('ClaimResponse', [
-          ['use', 'preauthorization'],
-          ['pa-submitted', from],
-          ['pa-submitted', to],
-          ['pa-drug:not', 'true'],
-          ['pa-is-appeal:not', 'true'],
-        ]),
-      ],
+      type: 'ClaimResponse',
+      'so.use': 'preauthorization',
+      'so.pa-submitted': { $gte: Date.UTC(year, 0, 1), $lt: Date.UTC(year + 1, 0, 1) },
+      'so.pa-drug': { $ne: 'true' },
+      'so.pa-is-appeal': { $ne: 'true' },
     };
   }
 
   const project = {
     $project: {
-      priority: first('$sp.pa-priority.c'),
-      decision: first('$sp.pa-decision.c'),
-      extended: first('$sp.pa-extended.c'),
-      appeal: first('$sp.pa-appeal.c'),
-      ms: { $subtract: [first('$sp.pa-decided.lo'), first('$sp.pa-submitted.lo')] },
+      priority: '$so.pa-priority',
+      decision: '$so.pa-decision',
+      extended: '$so.pa-extended',
+      appeal: '$so.pa-appeal',
+      ms: { $subtract: ['$so.pa-decided', '$so.pa-submitted'] },
     },
   };
   const DETERMINED = ['approved', 'partially-approved', 'denied'];

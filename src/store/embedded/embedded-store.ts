@@ -171,7 +171,8 @@ export class EmbeddedStore implements ResourceStore {
   async aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
     assertAggregationStages(pipeline);
     // What MongoDB's stages would see of each record (no resource body), then the same stages in mingo.
-    const docs = this.matching(filter).map((r) => ({ _id: r._id, type: r.type, id: r.id, lu: r.lu, sp: r.sp, so: r.so }));
+    // queryView parses `sp` only when a stage reads it (most read the scalar `so` keys).
+    const docs = this.matching(filter).map((r) => r.queryView());
     return new Aggregator(pipeline as Array<Record<string, unknown>>).run(docs) as Array<Record<string, unknown>>;
   }
 
