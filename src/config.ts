@@ -138,10 +138,10 @@ export const SETTINGS = {
     z.string().url().optional(),
     'SMART launch URL of a DTR app. When set, a CRD answer that needs documentation also carries a card with a `smart` link to it (appContext: the coverage-assertion-id, Questionnaire and order), for EHRs that launch DTR from a card; CRD 2.0 EHRs launch DTR from the coverage-information extension either way.',
   ),
-  subscriptionLoopback: setting(
-    'SUBSCRIPTION_LOOPBACK',
+  outboundLoopback: setting(
+    'OUTBOUND_LOOPBACK',
     bool.default(false),
-    'Allow PAS Subscription rest-hook endpoints on http://localhost / 127.0.0.1 (tests, local development). Off, only https endpoints on other hosts are accepted.',
+    'Let callers make the server call loopback addresses (http://localhost, 127.0.0.1): PAS Subscription rest-hook endpoints and a CRD request\'s fhirServer. For tests and local development; off, only https URLs on other hosts are called.',
   ),
   paAlertHours: setting('PA_ALERT_HOURS', int(1, 24 * 14).default(24), 'A pended prior-authorization request due within this many hours raises a due-soon alert (one per request, across instances).'),
   fsync: setting('FSYNC', bool.default(false), 'Embedded store: fsync every write (survives power loss, not only a killed process; slower).'),

@@ -241,7 +241,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps),
     instanceId,
     alertHours: config.paAlertHours,
-    subscriptionLoopback: config.subscriptionLoopback,
+    outboundLoopback: config.outboundLoopback,
     ...(config.dtrLaunchUrl ? { dtrLaunchUrl: config.dtrLaunchUrl } : {}),
     onAlert: (alert) => logger.warn({ request: alert.request, trackingNumber: alert.trackingNumber, kind: alert.kind, dueAt: alert.dueAt }, 'prior-authorization decision deadline at risk'),
     clock,

@@ -13,17 +13,20 @@ import type { ResourceValidator } from '../../fhir/rest/types.js';
 import { route } from '../../http/audience.js';
 import { FhirError, notFound, unauthorized, unprocessable } from '../../fhir/outcome.js';
 import { CdsAuthError, checkCdsClientJwt, type CdsJwtDeps } from '../../auth/checks/check-cds-client-jwt.js';
-import { isAcceptableUrl } from '../../auth/client-registry.js';
+import { outboundUrlAllowed } from './pas-subscriptions.js';
 import type { DocumentStore } from '../../store/document-port.js';
 import { answerCrd, carriedResources, CRD_SERVICES, cdsRequestSchema, type CdsRequest, type CrdDeps, type FhirFetch } from './crd.js';
 
 const FETCH_TIMEOUT_MS = 3_000;
 const MAX_FETCH_BYTES = 5 * 1024 * 1024;
 
-/** Reads from the EHR's FHIR server with the hook's fhirAuthorization token (https, or http on loopback). */
-export function ehrFetch(req: CdsRequest): FhirFetch | undefined {
+/**
+ * Reads from the EHR's FHIR server with the hook's fhirAuthorization token: https on another host; loopback
+ * (http or https) only with OUTBOUND_LOOPBACK, so a caller cannot make the server call its own host.
+ */
+export function ehrFetch(req: CdsRequest, allowLoopback: boolean): FhirFetch | undefined {
   const auth = req.fhirAuthorization;
-  if (!req.fhirServer || !auth || !isAcceptableUrl(req.fhirServer)) return undefined;
+  if (!req.fhirServer || !auth || !outboundUrlAllowed(req.fhirServer, allowLoopback)) return undefined;
   const base = req.fhirServer.replace(/\/$/, '');
   return async (url) => {
     if (!url.startsWith(`${base}/`)) return undefined;
@@ -40,7 +43,7 @@ export function ehrFetch(req: CdsRequest): FhirFetch | undefined {
   };
 }
 
-export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: DocumentStore; baseUrl: string; validate: ResourceValidator }): (app: Express) => void {
+export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: DocumentStore; baseUrl: string; validate: ResourceValidator; allowLoopback: boolean }): (app: Express) => void {
   const cdsBase = `${deps.baseUrl.replace(/\/fhir\/?$/, '')}/cds-services`;
   const body = express.json({ limit: '5mb', type: ['application/json', 'application/fhir+json'] });
   const feedback = deps.docs.collection<{ _id: string; exp: number; service: string; client: string; at: number; feedback: unknown }>('crd-feedback');
@@ -79,7 +82,7 @@ export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: Document
       // CRD: 422 for valid JSON that is not conformant; every resource carried must be valid R4.
       const issues = carriedResources(parsed.data).slice(0, 200).flatMap((r, n) => deps.validate(r).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal').map((i) => ({ ...i, diagnostics: `${r.resourceType} #${n}: ${i.diagnostics}` })));
       if (issues.length > 0) throw unprocessable(issues.slice(0, 50));
-      const fetchFhir = ehrFetch(parsed.data);
+      const fetchFhir = ehrFetch(parsed.data, deps.allowLoopback);
       // What the EHR's server sends is checked the same way; an invalid resource is treated as not found.
       const checkedFetch: FhirFetch | undefined = fetchFhir
         ? async (url) => {

@@ -5,7 +5,7 @@
  * A provider backend creates a Subscription whose `criteria` is the PAS topic
  * (`http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic`), with the filter
  * `orgIdentifier` (also `org-identifier`, `identifier`) naming its own organization, a `rest-hook`
- * endpoint (https; loopback http only with SUBSCRIPTION_LOOPBACK) and `id-only` (PAS 2.0.1) or
+ * endpoint (https; loopback http only with OUTBOUND_LOOPBACK) and `id-only` (PAS 2.0.1) or
  * `full-resource` (2.1) content. The server stores it `requested`, POSTs a handshake, and makes it
  * `active` on a 2xx (else `error`). It reads and deletes only its own Subscriptions; `$status` reports one.
  *
@@ -71,7 +71,8 @@ export interface PasSubscriptionDeps {
   organizationIdentifiers: (reference: string) => Promise<Array<{ system?: string; value?: string }>>;
 }
 
-function acceptableEndpoint(value: string, allowLoopback: boolean): boolean {
+/** An https URL on another host; loopback (http or https) only when allowed. No credentials or fragment. */
+export function outboundUrlAllowed(value: string, allowLoopback: boolean): boolean {
   let url: URL;
   try {
     url = new URL(value);
@@ -170,7 +171,7 @@ export function pasSubscriptions(deps: PasSubscriptionDeps) {
     if (s.criteria !== PAS_TOPIC) throw unprocessable([{ code: 'not-supported', diagnostics: `Only the PAS topic ${PAS_TOPIC} is offered`, expression: ['Subscription.criteria'] }]);
     const channel = s.channel;
     if (channel?.type !== 'rest-hook') throw unprocessable([{ code: 'not-supported', diagnostics: 'Only rest-hook channels are offered', expression: ['Subscription.channel.type'] }]);
-    if (!channel.endpoint || !acceptableEndpoint(channel.endpoint, deps.allowLoopback)) throw unprocessable([{ code: 'value', diagnostics: 'channel.endpoint must be an https URL of your system', expression: ['Subscription.channel.endpoint'] }]);
+    if (!channel.endpoint || !outboundUrlAllowed(channel.endpoint, deps.allowLoopback)) throw unprocessable([{ code: 'value', diagnostics: 'channel.endpoint must be an https URL of your system', expression: ['Subscription.channel.endpoint'] }]);
     if (channel.payload && channel.payload !== 'application/fhir+json') throw unprocessable([{ code: 'not-supported', diagnostics: 'channel.payload must be application/fhir+json', expression: ['Subscription.channel.payload'] }]);
     const payloadExt = (s as { channel: { _payload?: { extension?: Extension[] } } }).channel._payload;
     const content = (ext(payloadExt, BACKPORT.payloadContent)?.valueCode ?? 'id-only') as SubscriptionDoc['content'];

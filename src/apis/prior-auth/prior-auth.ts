@@ -44,8 +44,8 @@ export interface PriorAuthOptions {
   onAlert?: (alert: PaAlert) => void;
   /** DTR_LAUNCH_URL: a DTR SMART app CRD cards link to. */
   dtrLaunchUrl?: string;
-  /** SUBSCRIPTION_LOOPBACK: PAS Subscription endpoints on loopback http (tests, development). */
-  subscriptionLoopback?: boolean;
+  /** OUTBOUND_LOOPBACK: PAS Subscription endpoints and CRD fhirServers on loopback (tests, development). */
+  outboundLoopback?: boolean;
   clock: () => Date;
   newId: () => string;
 }
@@ -69,7 +69,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
     clients: o.clients,
     system,
     baseUrl: o.baseUrl,
-    allowLoopback: o.subscriptionLoopback ?? false,
+    allowLoopback: o.outboundLoopback ?? false,
     clock: o.clock,
     newId: o.newId,
     organizationIdentifiers: async (reference) => {
@@ -119,7 +119,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       ],
     },
     /** The CDS Hooks routes (discovery, hook calls from registered EHRs, feedback). */
-    cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl, validate: o.engine.validate }),
+    cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl, validate: o.engine.validate, allowLoopback: o.outboundLoopback ?? false }),
     /** Saves the first version of the rules when there is none (at startup). */
     async ensureRules(initial: () => Promise<PaRuleSet>): Promise<boolean> {
       if (await rules.latest()) return false;

@@ -116,7 +116,7 @@ function coverageInfo(answer: CdsAnswer): Map<string, unknown[]> {
 }
 
 beforeAll(async () => {
-  srv = await startTestServer({ SEED_MEMBERS: '12', DTR_LAUNCH_URL: 'https://dtr.example.org/launch' });
+  srv = await startTestServer({ SEED_MEMBERS: '12', DTR_LAUNCH_URL: 'https://dtr.example.org/launch', OUTBOUND_LOOPBACK: 'true' });
   cdsBase = `${srv.url}/cds-services`;
   const pair = await generateKeyPair('ES384', { extractable: true });
   key = pair.privateKey;

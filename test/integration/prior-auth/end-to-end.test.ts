@@ -32,7 +32,7 @@ let orgNpi: string;
 let member: { memberId: string; birthDate: string; patient: string };
 
 beforeAll(async () => {
-  srv = await startTestServer({ SEED_MEMBERS: '5', SUBSCRIPTION_LOOPBACK: 'true' });
+  srv = await startTestServer({ SEED_MEMBERS: '5', OUTBOUND_LOOPBACK: 'true' });
   receiver = createServer((req, res) => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));

@@ -109,7 +109,7 @@ const decision = (r: ClaimResponse): string | undefined => r.extension?.find((e)
 const tracking = (r: ClaimResponse): string => r.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.paTrackingNumber)?.value as string;
 
 beforeAll(async () => {
-  srv = await startTestServer({ SEED_MEMBERS: '12', SUBSCRIPTION_LOOPBACK: 'true' });
+  srv = await startTestServer({ SEED_MEMBERS: '12', OUTBOUND_LOOPBACK: 'true' });
   const orgs = ((await authed(srv).get('/fhir/Organization?_count=200')).body as Bundle).entry?.map((e) => e.resource as Organization) ?? [];
   const withNpi = orgs.filter((o) => o.id !== 'org-masshealth' && o.identifier?.some((i) => i.system === IDENTIFIER_SYSTEM.npi));
   orgNpi = withNpi[0].identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value as string;
