@@ -192,12 +192,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     withheld: async (job) => [...((await providerAccess?.withheld(job)) ?? []), ...((await payerToPayer?.withheld(job)) ?? [])],
   });
   const appDeps = { config: { ...config, baseUrl }, store, registry, validate: validator.validate, clock, newId, bulk };
+  /** How the APIs turn search parameters into store filters (one for all of them). */
+  const policy = policyDeps(registry, clock, baseUrl);
+  const engine = engineContext(appDeps);
   const pa = providerAccessApi({
     store,
     docs,
     registry,
-    engine: engineContext(appDeps),
-    policy: policyDeps(registry, clock, baseUrl),
+    engine,
+    policy,
     clients: auth.deps.clients,
     payer: { reference: config.payerOrganization },
     claimsMonths: config.attributionClaimsMonths,
@@ -210,8 +213,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     docs,
     registry,
-    engine: engineContext(appDeps),
-    policy: policyDeps(registry, clock, baseUrl),
+    engine,
+    policy,
     clients: auth.deps.clients,
     payer: { reference: config.payerOrganization, ...(payerOrg && !payerOrg.del && (payerOrg.res as { name?: string }).name ? { display: (payerOrg.res as { name: string }).name } : {}) },
     ...(config.memberMatchRules ? { matchConfig: config.memberMatchRules } : {}),
@@ -238,7 +241,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const report = await pa.rebuild('startup');
     logger.info({ ...report, ms: Date.now() - started }, 'attribution lists built from PCC/PCP assignment and claims');
   }
-  const prior = priorAuthApi({ store, docs, policy: policyDeps(registry, clock, baseUrl), clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine: engineContext(appDeps),
+  const prior = priorAuthApi({ store, docs, policy, clients: auth.deps.clients, payer: config.payerOrganization, baseUrl, engine,
     instanceId,
     alertHours: config.paAlertHours,
     outboundLoopback: config.outboundLoopback,
@@ -310,7 +313,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         prior.cdsRoutes(app);
         reviewRoutes({ review: prior.review, deadlines: prior.deadlines, verify: auth.verify, auth: auth.deps })(app);
         metricsRoutes({
-          metrics: metrics({ store, policy: policyDeps(registry, clock, baseUrl) }),
+          metrics: metrics({ store, policy }),
           services: async () => {
             const current = await prior.rules.current();
             return current ? publishedServices(current.rules, clock().toISOString().slice(0, 10)).map(publishedService) : [];

@@ -10,6 +10,7 @@
  * submission, due and decision instants, timeframe extension and appeal (PROGRAM_EXTENSION), and the PA
  * number once determined.
  */
+import { createHash } from 'node:crypto';
 import type { ClaimResponse, ClaimResponseItem, CodeableConcept, Extension, Organization, Patient, Practitioner, PractitionerRole, Reference } from '@medplum/fhirtypes';
 import { IG_EXTENSION, PROGRAM_EXTENSION } from './extensions.js';
 import { PA_DECISIONS, PA_DENIAL_REASONS, type PaAppealStatus, type PaDecisionCode, type PaDenialReasonCode, type PaPriority } from './prior-auth-rules.js';
@@ -53,6 +54,11 @@ export interface PaState {
   items: PaItemState[];
   /** Questionnaires (canonical) the provider was asked to complete. */
   documentationRequested?: string[];
+}
+
+/** The PA number a request gets when first determined: `PA` + the day (YYYYMMDD) + 6 characters of its id's hash. */
+export function paNumberFor(requestId: string, determinedAt: Date): string {
+  return `PA${determinedAt.toISOString().slice(0, 10).replace(/-/g, '')}${createHash('sha256').update(requestId).digest('hex').slice(0, 6).toUpperCase()}`;
 }
 
 /** The request's decision from its items: pended while any item is; otherwise approved, denied or partly. */

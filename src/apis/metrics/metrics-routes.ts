@@ -8,9 +8,11 @@
  * Years from 2016 to the current one; anything else is a 400.
  */
 import type { Express, Request, Response } from 'express';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../http/route-input.js';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
-import { badRequest, forbidden } from '../../fhir/outcome.js';
+import { badRequest } from '../../fhir/outcome.js';
 import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import { paMetricsPage, type PublishedService } from '../../web/pages/pa-metrics-page.js';
@@ -18,7 +20,6 @@ import { TIME_BUCKETS_HOURS, type Metrics, type PaMetrics } from './metrics.js';
 
 /** How long the public page and downloads reuse a computed report (their Cache-Control says the same). */
 const CACHE_MS = 10 * 60_000;
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface PublishedReport extends PaMetrics {
   generatedAt: string;
@@ -66,6 +67,7 @@ export function reportCsv(r: PublishedReport): string {
 }
 
 export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<PublishedService[]>; verify: TokenVerifier; clock: () => Date }): (app: Express) => void {
+  const staff = staffGuard(deps.verify);
   const yearOf = (raw: unknown): number => {
     const now = deps.clock().getUTCFullYear();
     const r = z.coerce.number().int().min(2016).max(now).safeParse(raw);
@@ -108,7 +110,7 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
       const year = req.query.year === undefined ? lastYear : yearOf(req.query.year);
       const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
       publicHeaders(res);
-      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
       res.status(200).type('html').send(paMetricsPage({ report: await report(year), query: q, years: Array.from({ length: deps.clock().getUTCFullYear() - 2016 + 1 }, (_, i) => deps.clock().getUTCFullYear() - i) }));
     }));
     route(app, { method: 'get', path: '/metrics/prior-auth/:file', audiences: ['public'], description: 'the prior-authorization metrics of a year as JSON or CSV ({year}.json, {year}.csv)' }, handle(async (req, res) => {
@@ -120,8 +122,7 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
       else res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="prior-authorization-metrics-${m[1]}.csv"`).send(reportCsv(r));
     }));
     route(app, { method: 'get', path: '/admin/metrics/:year', audiences: ['admin'], description: 'the prior-authorization and Patient Access usage figures of a year' }, oauthJson(async (req) => {
-      const token = await deps.verify(req.get('Authorization'));
-      if (token.reach.kind !== 'all') throw forbidden('payer staff only');
+      await staff(req);
       const year = yearOf(req.params.year);
       const fresh = compute(year);
       cache.set(year, { at: Date.now(), report: fresh });

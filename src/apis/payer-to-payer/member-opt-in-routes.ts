@@ -8,6 +8,7 @@
  *    naming a payer that is not one of the member's → 403 and nothing changes.
  */
 import type { Express, Request, Response } from 'express';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
 import type { AuthDeps } from '../../auth/auth-deps.js';
 import { endpoints } from '../../auth/auth-deps.js';
@@ -22,8 +23,6 @@ import type { PayerToPayerApi } from './payer-to-payer.js';
 /** How an opt-in made on the account page says it was given (the signed statement's wording). */
 export const MEMBER_HOW = 'the member on their account page';
 
-// The same policy as the sign-in, consent, account and public pages: no scripts, our stylesheet only, never framed.
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** One entry per payer (a member may have several coverages with the same payer), in first-seen order. */
 export function choicesByPayer(others: readonly OtherPayer[]): ExchangePayerChoice[] {
@@ -44,7 +43,7 @@ export function payerExchangePublicPage(app: Express, issuer: string): void {
   route(app, { method: 'get', path: '/payer-exchange', audiences: ['public'], description: 'plain-language page for members about the Payer-to-Payer exchange and opting in' }, (_req, res) => {
     // Same for every visitor and holds no personal data, so shared caches may keep it (RFC 9111 §5.2.2.9).
     res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
     res.status(200).type('html').send(page);
   });
 }
@@ -56,7 +55,7 @@ export function memberOptInRoutes(deps: { api: PayerToPayerApi; auth: AuthDeps }
 
   const page = (res: Response, status: number, body: string): void => {
     noStore(res);
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
     res.status(status).type('html').send(body);
   };
   const render = async (req: Request, res: Response, notice?: string): Promise<void> => {

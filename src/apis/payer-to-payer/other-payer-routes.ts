@@ -13,6 +13,7 @@
  */
 import express, { type Express, type Request } from 'express';
 import { z } from 'zod';
+import { parsedInput as parsed } from '../../http/route-input.js';
 import type { Coverage, Organization, Provenance, Resource } from '@medplum/fhirtypes';
 import { route } from '../../http/audience.js';
 import { badRequest, FhirError, notFound } from '../../fhir/outcome.js';
@@ -29,11 +30,6 @@ const exchangeInput = z.object({ payer: z.string().regex(/^Organization\/[A-Za-z
 /** How an opt-in keyed in by staff says it was given (the signed statement's wording). */
 export const STAFF_HOW = "payer staff on the member's behalf";
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
-}
 
 /** What staff see of one other payer. */
 export function otherPayerView(p: OtherPayer) {

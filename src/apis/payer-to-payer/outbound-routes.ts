@@ -6,10 +6,11 @@
  *  - `POST /admin/payer-requests/run`: run the scheduler now (discover opt-ins, attempt what is due);
  *    answers what it did.
  */
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
-import { badRequest, forbidden, notFound } from '../../fhir/outcome.js';
+import { badRequest, notFound } from '../../fhir/outcome.js';
 import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import type { FilterDocument } from '../../store/port.js';
@@ -22,10 +23,7 @@ const listQuery = z.object({
 });
 
 export function outboundRoutes(deps: { outbound: Outbound; scheduler: PayerScheduler; verify: TokenVerifier }): (app: Express) => void {
-  const staff = async (req: Request): Promise<void> => {
-    const token = await deps.verify(req.get('Authorization'));
-    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
-  };
+  const staff = staffGuard(deps.verify);
   const admin = (method: 'get' | 'post', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });
   return (app) => {
     route(app, admin('get', '/admin/payer-requests', 'Payer-to-Payer requests to other payers, with every step'), oauthJson(async (req) => {

@@ -10,12 +10,13 @@
  *  - members (`member`, pages) choosing, and anyone (`public`) reading about it: member-opt-in-routes.ts.
  * Errors are OperationOutcomes (the error middleware); token problems are OAuth errors as everywhere.
  */
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
+import { parsedInput } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
-import { badRequest, forbidden } from '../../fhir/outcome.js';
 import type { AuthDeps } from '../../auth/auth-deps.js';
-import type { TokenVerifier, VerifiedToken } from '../../auth/verify-token.js';
+import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import type { FilterDocument } from '../../store/port.js';
 import type { PayerToPayerApi } from './payer-to-payer.js';
@@ -29,11 +30,7 @@ const decisionQuery = z.object({
 });
 const linkQuery = z.object({ patient: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/).optional() });
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-  return r.data;
-}
+const parsed = <T>(schema: z.ZodType<T>, value: unknown): T => parsedInput(schema, value, 'query');
 
 export interface PayerToPayerRouteDeps {
   api: PayerToPayerApi;
@@ -46,11 +43,7 @@ export interface PayerToPayerRouteDeps {
 
 export function payerToPayerRoutes(deps: PayerToPayerRouteDeps): (app: Express) => void {
   const { api, verify } = deps;
-  const staff = async (req: Request): Promise<VerifiedToken> => {
-    const token = await verify(req.get('Authorization'));
-    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
-    return token;
-  };
+  const staff = staffGuard(verify);
   const otherPayers = otherPayerRoutes({ api, staff, payer: deps.payer, clock: deps.auth.clock });
   const memberPages = memberOptInRoutes({ api, auth: deps.auth });
   const admin = (method: 'get', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });

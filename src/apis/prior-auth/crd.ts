@@ -355,6 +355,7 @@ export async function answerCrd(deps: CrdDeps, service: CdsServiceDefinition, re
   const ehrPatient = (await data.prefetched<Patient>('patient', 'Patient', patientId ? `Patient/${encodeURIComponent(patientId)}` : undefined))[0];
   const member = await deps.facts.memberByIds([...ehrCoverages.flatMap(memberIdsOf), ...memberIdsOf(ehrPatient)]);
 
+  let primaryCare: Promise<string[]> | undefined;
   for (const order of orders) {
     const info = await orderInfo(order, today, data);
     if (info.drug || isDrugCoded(order)) {
@@ -369,7 +370,8 @@ export async function answerCrd(deps: CrdDeps, service: CdsServiceDefinition, re
     const onDate = await deps.facts.onDate(member, info.service.serviceDate);
     const performer = await data.resolve<Resource & { identifier?: Identifier[] }>(info.performer);
     const performerNpis = npisOf(performer?.identifier);
-    const pcpNpis = onDate.plan ? await deps.facts.primaryCareNpis(member) : [];
+    // The member's PCC/PCP, read once per call whatever the number of orders.
+    const pcpNpis = onDate.plan ? await (primaryCare ??= deps.facts.primaryCareNpis(member)) : [];
     const byPrimaryCare = performer ? performerNpis.some((n) => pcpNpis.includes(n)) : undefined;
     const requester = await data.resolve<Resource & { identifier?: Identifier[]; practitioner?: Reference }>(info.requester);
     const orderingPractitioner = requester?.resourceType === 'PractitionerRole' ? await data.resolve<Resource & { identifier?: Identifier[] }>(requester.practitioner) : requester;

@@ -11,9 +11,11 @@
  * that leaves the set invalid is refused with 422, every problem named.
  */
 import express, { type Express, type Request } from 'express';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
+import { parsedInput as parsed } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
-import { badRequest, forbidden, notFound } from '../../fhir/outcome.js';
+import { badRequest, notFound } from '../../fhir/outcome.js';
 import type { TokenVerifier, VerifiedToken } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
 import { publishedServices, SERVICE_CODE_SYSTEM_NAMES, SERVICE_CODE_SYSTEMS, type PaRuleSet, type PaServiceRule } from '../../domain/pa-requirements.js';
@@ -22,11 +24,6 @@ import type { PaRulesStore } from './pa-rules-store.js';
 const editMeta = z.object({ comment: z.string().max(2_000).optional(), version: z.coerce.number().int().min(0).optional() });
 const ID = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
-}
 
 /** The published form of a service rule (what a provider or the public reads). */
 export function publishedService(r: PaServiceRule) {
@@ -47,11 +44,7 @@ export function publishedService(r: PaServiceRule) {
 }
 
 export function paRulesRoutes(deps: { rules: PaRulesStore; verify: TokenVerifier; clock: () => Date }): (app: Express) => void {
-  const staff = async (req: Request): Promise<VerifiedToken> => {
-    const token = await deps.verify(req.get('Authorization'));
-    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
-    return token;
-  };
+  const staff = staffGuard(deps.verify);
   const by = (t: VerifiedToken): string => t.fhirUser ?? (t.subject !== t.clientId ? `${t.subject} (${t.clientId})` : t.clientId);
   const json = express.json({ limit: '2mb' });
   const admin = (method: 'get' | 'put' | 'delete', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });

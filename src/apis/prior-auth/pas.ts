@@ -30,7 +30,7 @@ import type { PolicyDeps } from '../../auth/access-policy.js';
 import type { ResourceStore } from '../../store/port.js';
 import { DRUG_CODE_SYSTEMS, determineCoverage, type PaRuleSet } from '../../domain/pa-requirements.js';
 import { autoDecideItem } from '../../domain/pa-auto-decision.js';
-import { paClaimResponseFrom, paStateOf, requestDecision, type PaItemState, type PaState } from '../../domain/pa-claim-response.js';
+import { paClaimResponseFrom, paNumberFor, paStateOf, requestDecision, type PaItemState, type PaState } from '../../domain/pa-claim-response.js';
 import { paDecisionDueAt, paPriorityFromProcessPriority, PA_DECISIONS } from '../../domain/prior-auth-rules.js';
 import { PROGRAM_EXTENSION } from '../../domain/extensions.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../domain/systems.js';
@@ -314,7 +314,7 @@ export function pasOperations(deps: PasDeps) {
     const decision = requestDecision(state);
     if (PA_DECISIONS[decision].determined) {
       state.decidedAt = now.toISOString();
-      state.paNumber ??= `PA${compact(now)}${createHash('sha256').update(state.id).digest('hex').slice(0, 6).toUpperCase()}`;
+      state.paNumber ??= paNumberFor(state.id, now);
     } else delete state.decidedAt;
 
     const qrIds = new Map<QuestionnaireResponse, string>(qrs.map((q, n) => [q, `${state.claimId}-qr${n + 1}`]));

@@ -11,9 +11,11 @@
  * denial without a specific reason or an extension the rules do not allow).
  */
 import express, { type Express, type Request, type Response } from 'express';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
+import { PAGE_CONTENT_SECURITY_POLICY, parsedInput as parsed } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
-import { badRequest, FhirError, forbidden } from '../../fhir/outcome.js';
+import { badRequest, FhirError } from '../../fhir/outcome.js';
 import type { TokenVerifier, VerifiedToken } from '../../auth/verify-token.js';
 import { oauthJson, fields, formBody, noStore } from '../../auth/routes/oauth-handler.js';
 import type { AuthDeps } from '../../auth/auth-deps.js';
@@ -33,20 +35,10 @@ const decisionBody = z.object({
   quantities: z.record(z.string().regex(/^\d{1,4}$/), z.number().min(0).max(1_000_000)).optional(),
 });
 const extensionBody = z.object({ reason: z.string().trim().min(1).max(500), days: z.number().int().min(1).max(14).optional() });
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
-}
 
 export function reviewRoutes(deps: { review: Review; deadlines: PaDeadlines; verify: TokenVerifier; auth: AuthDeps }): (app: Express) => void {
-  const staff = async (req: Request): Promise<VerifiedToken> => {
-    const token = await deps.verify(req.get('Authorization'));
-    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
-    return token;
-  };
+  const staff = staffGuard(deps.verify);
   const who = (t: VerifiedToken): string => t.fhirUser ?? t.subject;
   const json = express.json({ limit: '64kb' });
   const admin = (method: 'get' | 'post', path: string, description: string) => ({ method, path, audiences: ['admin'] as const, description });
@@ -55,7 +47,7 @@ export function reviewRoutes(deps: { review: Review; deadlines: PaDeadlines; ver
 
   const page = (res: Response, status: number, body: string): void => {
     noStore(res);
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
     res.status(status).type('html').send(body);
   };
   const render = async (req: Request, res: Response, notice?: string): Promise<void> => {

@@ -9,7 +9,7 @@
  */
 import type { ClaimResponse, Provenance } from '@medplum/fhirtypes';
 import { conflict, notFound, unprocessable } from '../../fhir/outcome.js';
-import { paStateOf, requestDecision, type PaItemState, type PaState } from '../../domain/pa-claim-response.js';
+import { paNumberFor, paStateOf, requestDecision, type PaItemState, type PaState } from '../../domain/pa-claim-response.js';
 import { PA_DENIAL_REASONS, PA_TIMEFRAME_EXTENSION_DAYS, type PaDenialReasonCode } from '../../domain/prior-auth-rules.js';
 import { CODE_SYSTEM } from '../../domain/systems.js';
 import type { ResourceStore } from '../../store/port.js';
@@ -101,7 +101,7 @@ export function review(deps: { store: ResourceStore; policy: PolicyDeps; pas: Pa
         return { ...i, decision: partial ? 'partially-approved' : 'approved', ...(quantity !== undefined ? { approvedQuantity: quantity } : {}), ...(note ? { note } : { note: partial ? `Approved ${quantity}.` : 'Approved by the reviewer.' }) };
       });
       const after: PaState = { ...before, items, decidedAt: now };
-      after.paNumber ??= `PA${now.slice(0, 10).replace(/-/g, '')}${before.id.replace(/[^A-Za-z0-9]/g, '').slice(-6).toUpperCase()}`;
+      after.paNumber ??= paNumberFor(before.id, new Date(now));
       const stored = await deps.pas.save(before, after, [provenance(after, d.reviewer, `Decision: ${requestDecision(after)}`)]);
       // The decision on an appeal is the appeal's outcome on the original denial.
       if (before.appealOf) {

@@ -10,7 +10,9 @@
  * Errors are OperationOutcomes (the error middleware); token problems are OAuth errors as everywhere.
  */
 import express, { type Express, type Request, type Response } from 'express';
+import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
+import { PAGE_CONTENT_SECURITY_POLICY, parsedInput as parsed } from '../../http/route-input.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { route } from '../../http/audience.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcome.js';
@@ -47,11 +49,6 @@ interface AttributionRequest extends StoredDocument {
   decidedBy?: string;
 }
 
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
-}
 
 export interface RouteDeps {
   api: ProviderAccessApi;
@@ -67,11 +64,7 @@ export function providerAccessRoutes(deps: RouteDeps): (app: Express) => void {
   const json = express.json({ limit: '64kb' });
   const e = endpoints(auth.issuer);
 
-  const staff = async (req: Request): Promise<VerifiedToken> => {
-    const token = await verify(req.get('Authorization'));
-    if (token.reach.kind !== 'all') throw forbidden('payer staff only');
-    return token;
-  };
+  const staff = staffGuard(verify);
   const who = (t: VerifiedToken): string => (t.fhirUser ? t.fhirUser : `${t.subject}@${t.clientId}`);
 
   /** One AuditEvent per attribution change: who changed which member on which list, and why. */
@@ -260,7 +253,7 @@ export function providerAccessRoutes(deps: RouteDeps): (app: Express) => void {
     // Members: the choice on the account page.
     const page = (res: Response, status: number, html: string): void => {
       noStore(res);
-      res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'");
+      res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
       res.status(status).type('html').send(html);
     };
     const render = async (req: Request, res: Response, notice?: string): Promise<void> => {

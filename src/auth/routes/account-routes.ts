@@ -4,6 +4,7 @@
  * Forms carry the session's CSRF value; a mismatch changes nothing.
  */
 import type { Express, Request, Response } from 'express';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
 import type { AuthDeps } from '../auth-deps.js';
 import { endpoints } from '../auth-deps.js';
@@ -15,7 +16,7 @@ import { fields, formBody, noStore } from './oauth-handler.js';
 
 function html(res: Response, status: number, page: string): void {
   noStore(res);
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'");
+  res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
   res.status(status).type('html').send(page);
 }
 

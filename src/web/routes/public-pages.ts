@@ -5,6 +5,7 @@
  * once here and may be cached by browsers and proxies.
  */
 import type { Express } from 'express';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../http/route-input.js';
 import { route } from '../../http/audience.js';
 import { patientAccessPage } from '../pages/patient-access-page.js';
 import { providerAccessPage } from '../pages/provider-access-page.js';
@@ -16,8 +17,6 @@ export interface PublicPagesDeps {
   issuer: string;
 }
 
-// The same policy as the sign-in, consent and account pages: no scripts, our stylesheet only, never framed.
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export function publicPages(app: Express, deps: PublicPagesDeps): void {
   const patientAccess = patientAccessPage({ fhirBase: deps.fhirBase, issuer: deps.issuer });
@@ -26,14 +25,14 @@ export function publicPages(app: Express, deps: PublicPagesDeps): void {
   route(app, { method: 'get', path: '/patient-access', audiences: ['public'], description: 'plain-language page for members about the Patient Access API' }, (_req, res) => {
     // Same for every visitor and holds no personal data, so shared caches may keep it (RFC 9111 §5.2.2.9).
     res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
     res.status(200).type('html').send(patientAccess);
   });
 
   route(app, { method: 'get', path: '/provider-access', audiences: ['public'], description: 'plain-language page for members and providers about the Provider Access API and opting out' }, (_req, res) => {
     // Same for every visitor and holds no personal data, so shared caches may keep it (RFC 9111 §5.2.2.9).
     res.setHeader('Cache-Control', 'public, max-age=3600');
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
     res.status(200).type('html').send(providerAccess);
   });
 }
