@@ -22,21 +22,16 @@ import { policyDeps } from '../../src/auth/access-policy.js';
 import { metrics, type PaMetrics } from '../../src/apis/metrics/metrics.js';
 import { paClaimResponseFrom, type PaItemState, type PaState } from '../../src/domain/pa-claim-response.js';
 import type { StoredRecord } from '../../src/store/port.js';
+import { Rng } from '../../src/synthetic/prng.js';
 
 const YEAR = 2025;
 const H = 3_600_000;
 const BASE = 'http://localhost/fhir';
 
-/** mulberry32: a small deterministic PRNG. */
+/** A seeded stream of uniform numbers in [0, 1) (the synthetic data's generator). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = Rng.derive(seed, 'bench-metrics');
+  return () => rng.next();
 }
 
 interface Decision {

@@ -107,8 +107,25 @@ describe.skipIf(chromiumMissing)('public prior-authorization metrics page in Chr
     const p2 = await phone.newPage();
     await p2.goto(`${srv.url}/metrics/prior-auth?year=${year}`);
     const size = await p2.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    // The charts' 14-unit text as drawn, in CSS pixels: readable on the phone, not outsized on the desktop.
+    const textPx = (q: typeof page): Promise<number[]> => q.evaluate(() => [...document.querySelectorAll('svg.chart')].map((svg) => ((svg as SVGSVGElement).getScreenCTM()?.a ?? 0) * 14));
+    const phoneText = await textPx(p2);
+    const desktopText = await textPx(page);
+    // Both charts, cut from the full page (an element screenshot is offset under mobile emulation).
+    const charts = await p2.evaluate(() => {
+      const a = document.querySelector('#chart-outcomes')!.getBoundingClientRect();
+      const b = document.querySelector('#chart-times')!.getBoundingClientRect();
+      return { x: 0, y: a.top + window.scrollY - 8, width: window.innerWidth, height: b.bottom - a.top + 16 };
+    });
+    await p2.screenshot({ path: join(ARTIFACTS, 'pa-metrics-phone-charts.png'), fullPage: true, clip: charts });
     await p2.screenshot({ path: join(ARTIFACTS, 'pa-metrics-phone.png'), fullPage: true });
     await phone.close();
-    expect(size.scrollWidth).toBeLessThanOrEqual(size.innerWidth);
+    // The layout keeps the phone's width (a page wider than the screen makes mobile Chromium zoom out,
+    // which widens innerWidth too), and nothing overflows it.
+    expect(size.innerWidth).toBe(390);
+    expect(size.scrollWidth).toBeLessThanOrEqual(390);
+    expect(phoneText).toHaveLength(2);
+    for (const px of phoneText) expect(px).toBeGreaterThanOrEqual(13);
+    for (const px of desktopText) expect(px).toBeLessThanOrEqual(24);
   });
 });

@@ -15,12 +15,24 @@ import { assertSafeFilter } from '../filter-guard.js';
 import { recordComparator } from './compare.js';
 import { openLog, replayLog, type LogFile } from './log-file.js';
 import { SecondaryIndexes, indexKeysOf, lastUpdatedBounds } from './secondary-indexes.js';
-import { EmbeddedRecord, decodeLogLine, encodeLine, encodeReindexLine, fromStoredRecord, type IndexUpdate } from './embedded-record.js';
+import { EmbeddedRecord, RecordView, decodeLogLine, encodeLine, encodeReindexLine, fromStoredRecord, plainView, type IndexUpdate } from './embedded-record.js';
+import { Unsupported, compileFilter, compilePipeline, type Predicate } from './fast-pipeline.js';
+
+/** A residual filter: mingo's Query, and the fast path's predicate while it serves. */
+interface CompiledFilter {
+  query: Query;
+  fast: Predicate | undefined;
+}
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
   /** fsync after every write: survives power loss, not just a killed process. */
   fsync?: boolean;
+  /**
+   * Run aggregation pipelines through the compiled fast path where it applies (fast-pipeline.ts; the
+   * default). false runs every pipeline with mingo, the reference: for comparisons.
+   */
+  compiledAggregation?: boolean;
 }
 
 const LOG_NAME = 'resources.log';
@@ -34,7 +46,9 @@ export class EmbeddedStore implements ResourceStore {
   /** Every version, ordered by lu (non-decreasing); the history walk and _lastUpdated lookups rely on it. */
   private readonly timeline: EmbeddedRecord[] = [];
   private readonly indexes = new SecondaryIndexes();
-  private readonly queryCache = new Map<string, Query>();
+  private readonly queryCache = new Map<string, CompiledFilter>();
+  /** How many aggregations each path answered (the compiled one, or mingo's). */
+  readonly aggregations = { compiled: 0, mingo: 0 };
   private live = 0;
   private log: LogFile | undefined;
 
@@ -95,16 +109,33 @@ export class EmbeddedStore implements ResourceStore {
     return this.older.get(key)?.find((r) => r.v === v);
   }
 
-  private compile(filter: FilterDocument): Query {
+  /**
+   * A residual filter, compiled once per distinct filter: mingo's Query, and the fast path's predicate
+   * when the filter is within its subset (fast-pipeline.ts). A document the predicate cannot judge goes
+   * to mingo; a filter whose predicate ever fails so keeps to mingo from then on.
+   */
+  private compile(filter: FilterDocument): CompiledFilter {
     const cacheKey = JSON.stringify(filter);
     let q = this.queryCache.get(cacheKey);
     if (!q) {
       assertSafeFilter(filter);
-      q = new Query(filter);
+      q = { query: new Query(filter), fast: compileFilter(filter) };
       if (this.queryCache.size > 500) this.queryCache.clear();
       this.queryCache.set(cacheKey, q);
     }
     return q;
+  }
+
+  private static test(filter: CompiledFilter, r: EmbeddedRecord): boolean {
+    if (filter.fast) {
+      try {
+        return filter.fast(new RecordView(r));
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+        filter.fast = undefined;
+      }
+    }
+    return filter.query.test(r.queryView());
   }
 
   /** First timeline position with lu >= t (the timeline is ordered by lu). */
@@ -149,7 +180,7 @@ export class EmbeddedStore implements ResourceStore {
     const consider = (r: EmbeddedRecord | undefined): void => {
       if (!r || r.del) return;
       for (const check of plan.checks) if (!check(r)) return;
-      if (query && !query.test(r.queryView())) return;
+      if (query && !EmbeddedStore.test(query, r)) return;
       out.push(r);
     };
     if (candidates === undefined) for (const r of this.records.values()) consider(r);
@@ -170,10 +201,21 @@ export class EmbeddedStore implements ResourceStore {
 
   async aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
     assertAggregationStages(pipeline);
-    // What MongoDB's stages would see of each record (no resource body), then the same stages in mingo.
-    // queryView parses `sp` only when a stage reads it (most read the scalar `so` keys).
-    const docs = this.matching(filter).map((r) => r.queryView());
-    return new Aggregator(pipeline as Array<Record<string, unknown>>).run(docs) as Array<Record<string, unknown>>;
+    const records = this.matching(filter);
+    // The compiled fast path when the pipeline and the values allow (fast-pipeline.ts: the same answer as
+    // mingo, or none); else mingo over what MongoDB's stages would see of each record (no resource body).
+    const fast = this.opts.compiledAggregation === false ? undefined : compilePipeline(pipeline, { toPlain: plainView });
+    if (fast) {
+      try {
+        const out = fast(records.map((r) => new RecordView(r)));
+        this.aggregations.compiled++;
+        return out;
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+      }
+    }
+    this.aggregations.mingo++;
+    return new Aggregator(pipeline as Array<Record<string, unknown>>).run(records.map((r) => r.queryView())) as Array<Record<string, unknown>>;
   }
 
   async history(q: HistoryQuery): Promise<StoredRecord[]> {

@@ -59,35 +59,45 @@ const COLOURS = { approved: '#1a6b3c', partial: '#5a4a00', denied: '#a1262a', pe
 const percent = (v: number | null): string => (v === null ? 'no determined requests' : `${v.toFixed(1)}%`);
 const hoursText = (v: number | null): string => (v === null ? '—' : v < 48 ? `${v.toFixed(1)} hours` : `${(v / 24).toFixed(1)} days (${v.toFixed(1)} hours)`);
 
-/** A horizontal bar chart: one row per label, segments per series, numbers written beside the bars. */
+/**
+ * A horizontal bar chart: one row per label (the label above its bar), segments per series, each row's
+ * total written beside its bar, the legend below. The drawing is 320 units wide with 14-unit text, so it
+ * reads at about 14 px on a phone (where it fills the width) and is capped near 22 px on a desktop (CSS
+ * `max-width`); nothing sits beside a label, so long labels never squeeze the bars.
+ */
 function barChart(id: string, title: string, rows: Array<{ label: string; segments: Array<{ name: string; value: number; colour: string }> }>): SafeHtml {
-  const width = 640;
-  const labelWidth = 120;
-  const barHeight = 28;
-  const gap = 14;
+  const width = 320;
+  const labelHeight = 18;
+  const barHeight = 22;
+  const gap = 12;
+  const rowHeight = labelHeight + barHeight + gap;
+  const totalWidth = 56; // room for the total beside the longest bar
+  const legendColumn = 160;
   const max = Math.max(1, ...rows.map((r) => r.segments.reduce((a, s) => a + s.value, 0)));
-  const scale = (width - labelWidth - 60) / max;
-  const height = rows.length * (barHeight + gap) + 20 + Math.ceil((rows[0]?.segments.length ?? 0) / 3) * 20;
+  const scale = (width - totalWidth) / max;
   const legend = rows[0]?.segments ?? [];
+  const legendTop = rows.length * rowHeight + 4;
+  const height = legendTop + Math.ceil(legend.length / 2) * 22;
   return html`<svg class="chart" id="${id}" role="img" aria-labelledby="${id}-title" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">
     <title id="${id}-title">${title}</title>
     ${rows.map((r, i) => {
-      let x = labelWidth;
-      const y = i * (barHeight + gap) + 10;
+      let x = 0;
+      const top = i * rowHeight;
+      const barTop = top + labelHeight;
       const total = r.segments.reduce((a, s) => a + s.value, 0);
       return html`<g class="bar-row" data-label="${r.label}">
-        <text x="0" y="${y + barHeight / 2 + 5}" fill="#1b1b1b" font-size="14">${r.label}</text>
+        <text x="0" y="${top + 14}" fill="#1b1b1b" font-size="14" font-weight="700">${r.label}</text>
         ${r.segments.map((s) => {
           const w = s.value * scale;
-          const rect = html`<rect class="bar" data-series="${s.name}" data-value="${s.value}" x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${s.colour}"><title>${s.name}: ${s.value}</title></rect>`;
+          const rect = html`<rect class="bar" data-series="${s.name}" data-value="${s.value}" x="${x.toFixed(1)}" y="${barTop}" width="${w.toFixed(1)}" height="${barHeight}" fill="${s.colour}"><title>${s.name}: ${s.value}</title></rect>`;
           x += w;
           return rect;
         })}
-        <text x="${(x + 6).toFixed(1)}" y="${y + barHeight / 2 + 5}" fill="#1b1b1b" font-size="14">${total}</text>
+        <text x="${(x + 6).toFixed(1)}" y="${barTop + barHeight / 2 + 5}" fill="#1b1b1b" font-size="14">${total}</text>
       </g>`;
     })}
-    <g class="legend" transform="translate(0 ${rows.length * (barHeight + gap) + 12})">
-      ${legend.map((s, i) => html`<rect x="${(i % 3) * 210}" y="${Math.floor(i / 3) * 20}" width="14" height="14" fill="${s.colour}"></rect><text x="${(i % 3) * 210 + 20}" y="${Math.floor(i / 3) * 20 + 12}" fill="#1b1b1b" font-size="13">${s.name}</text>`)}
+    <g class="legend" transform="translate(0 ${legendTop})">
+      ${legend.map((s, i) => html`<rect x="${(i % 2) * legendColumn}" y="${Math.floor(i / 2) * 22}" width="14" height="14" fill="${s.colour}"></rect><text x="${(i % 2) * legendColumn + 20}" y="${Math.floor(i / 2) * 22 + 12}" fill="#1b1b1b" font-size="14">${s.name}</text>`)}
     </g>
   </svg>`;
 }
@@ -111,7 +121,7 @@ export function paMetricsPage(p: MetricsPageParams): string {
   const q = p.query.trim().toLowerCase();
   const services = q ? r.itemsAndServices.filter((s) => `${s.display} ${s.code} ${s.category} ${s.codeSystem}`.toLowerCase().includes(q)) : r.itemsAndServices;
   const timeRows = BUCKET_LABELS.map((label, i) => ({
-    label: label.replace(' or less', '').replace('More than ', '> '),
+    label,
     segments: [
       { name: 'Standard', value: r.standard.distribution[i] ?? 0, colour: COLOURS.standard },
       { name: 'Expedited', value: r.expedited.distribution[i] ?? 0, colour: COLOURS.expedited },
@@ -182,10 +192,11 @@ export function paMetricsPage(p: MetricsPageParams): string {
           <button type="submit">Search</button>
         </form>
         <p>${services.length} of ${r.itemsAndServices.length} items and services${q ? html` match “${p.query}”` : ''}.</p>
-        <table class="services">
+        <!-- On a phone the rows stack as cards (site.css); the ARIA roles keep the table's meaning when CSS changes its display. -->
+        <table class="services" role="table">
           <caption>Items and services that need prior authorization</caption>
-          <thead><tr><th scope="col">Item or service</th><th scope="col">Code</th><th scope="col">Category</th><th scope="col">Plans</th><th scope="col">Since</th></tr></thead>
-          <tbody>${services.map((s) => html`<tr><th scope="row">${s.display}</th><td class="code">${s.codeSystem} ${s.code}</td><td>${s.category}</td><td>${s.planTypes.join(', ')}</td><td>${s.effectiveFrom}${s.effectiveTo ? html` to ${s.effectiveTo}` : ''}</td></tr>`)}</tbody>
+          <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Item or service</th><th scope="col" role="columnheader">Code</th><th scope="col" role="columnheader">Category</th><th scope="col" role="columnheader">Plans</th><th scope="col" role="columnheader">Since</th></tr></thead>
+          <tbody role="rowgroup">${services.map((s) => html`<tr role="row"><th scope="row" role="rowheader">${s.display}</th><td class="code" role="cell" data-label="Code">${s.codeSystem} ${s.code}</td><td role="cell" data-label="Category">${s.category}</td><td role="cell" data-label="Plans">${s.planTypes.join(', ')}</td><td role="cell" data-label="Since">${s.effectiveFrom}${s.effectiveTo ? html` to ${s.effectiveTo}` : ''}</td></tr>`)}</tbody>
         </table>
 
         <h2>How these figures are counted</h2>

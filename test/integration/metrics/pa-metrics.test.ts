@@ -15,6 +15,9 @@
  * Patient Access releases (AuditEvents tagged patient-access-release): P1 twice on 2025-03-01 and once on
  * 2025-03-02 (two days: repeat), P2 once on 2025-05-05, P3 only in 2024, P4 untagged. So 2 members, 1 repeat.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { AuditEvent, ClaimResponse } from '@medplum/fhirtypes';
@@ -22,6 +25,11 @@ import { authed, startTestServer, type TestServer } from '../../helpers/test-ser
 import { paClaimResponseFrom, type PaItemState, type PaState } from '../../../src/domain/pa-claim-response.js';
 import { PROGRAM_EXTENSION } from '../../../src/domain/extensions.js';
 import { PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
+import { EmbeddedStore } from '../../../src/store/embedded/embedded-store.js';
+import { loadSearchRegistry } from '../../../src/fhir/search/registry.js';
+import { buildRecord } from '../../../src/fhir/rest/stored-record.js';
+import { policyDeps } from '../../../src/auth/access-policy.js';
+import { metrics } from '../../../src/apis/metrics/metrics.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2025-03-10T12:00:00Z');
@@ -65,31 +73,33 @@ function release(id: string, patient: string, recorded: string, tagged = true): 
   };
 }
 
+/** The hand-built set (see the header). */
+const resources = (): Array<ClaimResponse | AuditEvent> => [
+  request_('a', { item: 'approved', hours: 10 }),
+  request_('b', { item: 'partially-approved', hours: 30 }),
+  request_('c', { item: 'denied', hours: 50, appeal: 'overturned' }),
+  request_('d', { item: 'denied', hours: 100 }),
+  request_('e', { item: 'approved', hours: 400, extended: true }),
+  request_('f', { item: 'pended' }),
+  request_('g', { item: 'cancelled', closed: 'withdrawn' }),
+  request_('h', { priority: 'expedited', item: 'approved', hours: 2 }),
+  request_('i', { priority: 'expedited', item: 'denied', hours: 20 }),
+  request_('j', { priority: 'expedited', item: 'approved', hours: 70 }),
+  request_('k', { item: 'approved', hours: 5, drug: true }),
+  request_('l', { item: 'approved', hours: 5, appealOf: 'c' }),
+  request_('m', { item: 'approved', hours: 5, submitted: Date.parse('2024-12-31T23:00:00Z') }),
+  request_('n', { item: 'denied', hours: 5, submitted: Date.parse('2026-01-01T00:30:00Z') }),
+  release('r1', 'p1', '2025-03-01T09:00:00Z'),
+  release('r2', 'p1', '2025-03-01T15:00:00Z'),
+  release('r3', 'p1', '2025-03-02T10:00:00Z'),
+  release('r4', 'p2', '2025-05-05T10:00:00Z'),
+  release('r5', 'p3', '2024-06-01T10:00:00Z'),
+  release('r6', 'p4', '2025-06-01T10:00:00Z', false),
+];
+
 beforeAll(async () => {
   srv = await startTestServer({ SEED_MEMBERS: '0' });
-  const resources = [
-    request_('a', { item: 'approved', hours: 10 }),
-    request_('b', { item: 'partially-approved', hours: 30 }),
-    request_('c', { item: 'denied', hours: 50, appeal: 'overturned' }),
-    request_('d', { item: 'denied', hours: 100 }),
-    request_('e', { item: 'approved', hours: 400, extended: true }),
-    request_('f', { item: 'pended' }),
-    request_('g', { item: 'cancelled', closed: 'withdrawn' }),
-    request_('h', { priority: 'expedited', item: 'approved', hours: 2 }),
-    request_('i', { priority: 'expedited', item: 'denied', hours: 20 }),
-    request_('j', { priority: 'expedited', item: 'approved', hours: 70 }),
-    request_('k', { item: 'approved', hours: 5, drug: true }),
-    request_('l', { item: 'approved', hours: 5, appealOf: 'c' }),
-    request_('m', { item: 'approved', hours: 5, submitted: Date.parse('2024-12-31T23:00:00Z') }),
-    request_('n', { item: 'denied', hours: 5, submitted: Date.parse('2026-01-01T00:30:00Z') }),
-    release('r1', 'p1', '2025-03-01T09:00:00Z'),
-    release('r2', 'p1', '2025-03-01T15:00:00Z'),
-    release('r3', 'p1', '2025-03-02T10:00:00Z'),
-    release('r4', 'p2', '2025-05-05T10:00:00Z'),
-    release('r5', 'p3', '2024-06-01T10:00:00Z'),
-    release('r6', 'p4', '2025-06-01T10:00:00Z', false),
-  ];
-  for (const r of resources) {
+  for (const r of resources()) {
     const res = await authed(srv).put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(r));
     expect(res.status, `${r.resourceType}/${r.id}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
   }
@@ -140,5 +150,35 @@ describe('annual metrics from a hand-built data set', () => {
     expect((await request(srv.url).get('/metrics/prior-auth/abcd.csv')).status).toBe(400);
     expect((await request(srv.url).get('/metrics/prior-auth?year=3000')).status).toBe(400);
     expect((await request(srv.url).get('/admin/metrics/2025')).status).toBe(401);
+  });
+});
+
+describe('the embedded store computes the figures the same way on both of its aggregation paths', () => {
+  it('when the report runs on the compiled pipelines and on mingo, then both give the figures worked out by hand, and the compiled path served every pipeline', async () => {
+    const registry = loadSearchRegistry();
+    const now = new Date();
+    const answers = [];
+    for (const compiledAggregation of [true, false]) {
+      const dir = mkdtempSync(join(tmpdir(), 'metrics-engines-'));
+      const store = await EmbeddedStore.open({ dataDir: dir, compiledAggregation });
+      try {
+        await store.load(resources().map((r) => buildRecord(r, 1, now, registry, 'http://localhost/fhir')));
+        const m = metrics({ store, policy: policyDeps(registry, () => now, 'http://localhost/fhir') });
+        answers.push({ priorAuth: await m.priorAuth(2025), usage: await m.usage(2025), even: await m.priorAuth(2024) });
+        // priorAuth runs two pipelines and usage one, per year asked.
+        expect(store.aggregations).toEqual(compiledAggregation ? { compiled: 5, mingo: 0 } : { compiled: 0, mingo: 5 });
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const [compiled, mingo] = answers;
+    expect(compiled).toEqual(mingo);
+    const served = (await authed(srv).get('/admin/metrics/2025')).body;
+    const { definitions: _definitions, generatedAt: _generatedAt, itemsAndServices: _items, ...figures } = served.priorAuth;
+    expect(compiled.priorAuth).toEqual(figures);
+    expect(compiled.usage).toEqual(served.patientAccessUsage);
+    expect(compiled.priorAuth.standard.medianHours).toBe(50);
+    expect(compiled.even.standard.medianHours).toBe(5);
   });
 });
