@@ -84,6 +84,10 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
     async priorAuth(year: number): Promise<PaMetrics> {
       const filter = requestsOf(year);
       // One pass over the year's requests: the decision counts and the decision-time distribution together.
+      // Bucket i holds times up to TIME_BUCKETS_HOURS[i] hours inclusive. Times are whole milliseconds, so
+      // boundaries half a millisecond above never equal one: MongoDB and mingo then agree (on a boundary
+      // value they differ, the one putting it above, the other below).
+      const boundaries = [Number.MIN_SAFE_INTEGER, ...TIME_BUCKETS_HOURS.map((h) => h * HOUR + 0.5)];
       const [facets] = (await deps.store.aggregate(filter, [
         project,
         {
@@ -99,7 +103,7 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
             ],
             buckets: [
               { $match: { decision: { $in: DETERMINED } } },
-              { $bucket: { groupBy: '$ms', boundaries: [Number.MIN_SAFE_INTEGER, ...TIME_BUCKETS_HOURS.map((h) => h * HOUR + 1)], default: 'more', output: { standard: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 0, 1] } }, expedited: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 1, 0] } } } } },
+              { $bucket: { groupBy: '$ms', boundaries, default: 'more', output: { standard: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 0, 1] } }, expedited: { $sum: { $cond: [{ $eq: ['$priority', 'expedited'] }, 1, 0] } } } } },
             ],
           },
         },
@@ -109,7 +113,7 @@ export function metrics(deps: { store: ResourceStore; policy: PolicyDeps }) {
       }>;
       const groups = facets?.groups ?? [];
       const buckets = facets?.buckets ?? [];
-      const bucketIndex = (id: number | string): number => (id === 'more' ? TIME_BUCKETS_HOURS.length : id === Number.MIN_SAFE_INTEGER ? 0 : TIME_BUCKETS_HOURS.findIndex((h) => h * HOUR + 1 === id) + 1);
+      const bucketIndex = (id: number | string): number => (id === 'more' ? TIME_BUCKETS_HOURS.length : boundaries.indexOf(id as number));
 
       const figures = (priority: 'standard' | 'expedited'): PriorityFigures => {
         // A request without a priority extension is standard (Claim.priority other than stat).

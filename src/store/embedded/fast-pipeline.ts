@@ -48,8 +48,11 @@ export interface CompileOptions {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
-/** Names that would reach into the prototype chain; mingo refuses them too. */
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Names that reach into the prototype chain (mingo refuses `__proto__`, and reads inherited members such
+ * as `toString` as values): never compiled.
+ */
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
 /** A field name read or written by compiled code: a plain name, never a path, an index, an operator or a prototype key. */
 function fieldName(name: string): string {
@@ -167,7 +170,9 @@ function operator(name: string, args: unknown): Expr {
     case '$divide':
       return arithmetic(name, args, (a, b) => (b === 0 ? unsupported('division by zero') : a / b));
     case '$floor': {
-      const a = expression(Array.isArray(args) ? (args.length === 1 ? args[0] : unsupported('$floor takes one argument')) : args);
+      // mingo takes the operand as is (MongoDB would also accept it in a one-element array).
+      if (Array.isArray(args)) return unsupported('$floor of an array');
+      const a = expression(args);
       return (doc) => {
         const x = a(doc);
         if (x === null || x === undefined) return null;
@@ -193,7 +198,7 @@ function operator(name: string, args: unknown): Expr {
     case '$in': {
       const [a, list] = twoArgs(name, args);
       // A list of literals (the usual case) is read once, not built for every document.
-      const fixed = Array.isArray(args) && Array.isArray(args[1]) && args[1].every(isLiteral) ? (args[1] as unknown[]).map((v) => v ?? null) : undefined;
+      const fixed = Array.isArray(args) && Array.isArray(args[1]) && args[1].every(isLiteral) ? (args[1] as unknown[]) : undefined;
       return (doc) => {
         const values = fixed ?? list(doc);
         if (!Array.isArray(values)) return unsupported('$in needs an array');
@@ -240,8 +245,7 @@ function expression(spec: unknown): Expr {
   if (typeof spec === 'boolean' || spec === null) return () => spec;
   if (Array.isArray(spec)) {
     const parts = spec.map(expression);
-    // mingo (like MongoDB) turns a missing element of an array expression into null.
-    return (doc) => parts.map((p) => p(doc) ?? null);
+    return (doc) => parts.map((p) => p(doc));
   }
   if (isPlainObject(spec)) {
     const keys = Object.keys(spec);
@@ -350,7 +354,8 @@ export function compileFilter(filter: unknown): Predicate | undefined {
 
 // ---- accumulators ($group, $bucket) ----
 
-type Accumulator = { name: string; init: () => number; add: (total: number, doc: Doc) => number };
+/** A $sum: a running state per group and the group's value from it. */
+type Accumulator = { name: string; init: () => number; add: (total: number, doc: Doc) => number; finish: (total: number) => number };
 
 function accumulators(spec: Record<string, unknown>, skip: string[]): Accumulator[] {
   return Object.entries(spec)
@@ -359,7 +364,8 @@ function accumulators(spec: Record<string, unknown>, skip: string[]): Accumulato
       fieldName(name);
       if (!isPlainObject(acc) || Object.keys(acc).length !== 1 || !('$sum' in acc)) return unsupported('accumulator other than $sum');
       const arg = acc.$sum;
-      if (isNumber(arg)) return { name, init: () => 0, add: (t) => t + arg };
+      // A constant is counted, then multiplied, as mingo does (`$sum: 1` counts; 0.1 × 10 is 1, not 0.999…).
+      if (isNumber(arg)) return { name, init: () => 0, add: (n) => n + 1, finish: (n) => n * arg };
       const e = expression(arg);
       // $sum adds numbers and ignores everything else (strings, null, missing, arrays), as mingo and MongoDB do.
       return {
@@ -370,6 +376,7 @@ function accumulators(spec: Record<string, unknown>, skip: string[]): Accumulato
           if (typeof v !== 'number') return t;
           return Number.isNaN(v) ? unsupported('NaN in $sum') : t + v;
         },
+        finish: (t) => t,
       };
     });
 }
@@ -408,7 +415,11 @@ function groupStage(spec: unknown): Stage {
     const e = expression(idSpec);
     // A missing scalar key groups with null, and is reported as null.
     keyOf = (doc) => keyPart(e(doc) ?? null);
-    idOf = (doc) => e(doc) ?? null;
+    // mingo keeps scalar keys in a Map, which reports -0 as 0.
+    idOf = (doc) => {
+      const v = e(doc) ?? null;
+      return v === 0 ? 0 : v;
+    };
   }
   return (docs) => {
     const groups = new Map<string, { id: unknown; totals: number[] }>();
@@ -420,7 +431,7 @@ function groupStage(spec: unknown): Stage {
     }
     return [...groups.values()].map((g) => {
       const out: Doc = { _id: g.id };
-      accs.forEach((a, i) => (out[a.name] = g.totals[i]));
+      accs.forEach((a, i) => (out[a.name] = a.finish(g.totals[i])));
       return out;
     });
   };
@@ -437,6 +448,7 @@ function bucketStage(spec: unknown): Stage {
   const hasDefault = 'default' in spec;
   const fallback = spec.default;
   if (hasDefault && typeof fallback !== 'string' && !isNumber(fallback)) return unsupported('$bucket default');
+  if (isNumber(fallback) && fallback >= b[0] && fallback < b[b.length - 1]) return unsupported('$bucket default within the boundaries');
   const output = spec.output === undefined ? { count: { $sum: 1 } } : spec.output;
   if (!isPlainObject(output)) return unsupported('$bucket output');
   const accs = accumulators(output, []);
@@ -455,9 +467,15 @@ function bucketStage(spec: unknown): Stage {
           if (v >= b[mid]) lo = mid;
           else hi = mid;
         }
+        // A value on an inner boundary: MongoDB puts it in the bucket the boundary opens, mingo in the one
+        // below. Outside the subset, so the answer never depends on the path (callers choose boundaries
+        // their values cannot equal).
+        if (lo > 0 && v === b[lo]) return unsupported('a value on an inner $bucket boundary');
         i = lo;
       } else if (typeof v === 'number' && Number.isNaN(v)) {
         return unsupported('NaN in $bucket');
+      } else if (typeof v === 'object' && v !== null) {
+        return unsupported('an array or object grouped in $bucket');
       } else if (hasDefault) {
         i = b.length - 1;
       } else {
@@ -470,7 +488,7 @@ function bucketStage(spec: unknown): Stage {
     totals.forEach((t, i) => {
       if (!t) return;
       const row: Doc = {};
-      accs.forEach((a, k) => (row[a.name] = t[k]));
+      accs.forEach((a, k) => (row[a.name] = a.finish(t[k])));
       row._id = i === b.length - 1 ? fallback : b[i];
       out.push(row);
     });
@@ -531,22 +549,31 @@ function sortStage(spec: unknown): Stage {
   };
 }
 
+/** An operator expression (one `$` key) or a field path: what $project computes (a plain object there is a nested projection). */
+const isComputed = (v: unknown): boolean => (typeof v === 'string' && v.startsWith('$')) || (isPlainObject(v) && Object.keys(v).length === 1 && Object.keys(v)[0].startsWith('$'));
+
 function projectStage(spec: unknown): Stage {
   if (!isPlainObject(spec)) return unsupported('$project form');
   let keepId = true;
+  let idIncluded = false;
   let idExpr: Expr | undefined;
   const fields: Array<[string, Expr | 'include']> = [];
   for (const [k, v] of Object.entries(spec)) {
     if (k === '_id') {
       if (v === 0 || v === false) keepId = false;
-      else if (v !== 1 && v !== true) idExpr = typeof v === 'string' && !v.startsWith('$') ? unsupported('$project literal') : expression(v);
+      else if (isComputed(v)) idExpr = expression(v);
+      else if (v === 1 || v === true) idIncluded = true;
+      else return unsupported('$project _id form');
       continue;
     }
     fieldName(k);
     if (v === 1 || v === true) fields.push([k, 'include']);
-    else if ((typeof v === 'string' && v.startsWith('$')) || isPlainObject(v)) fields.push([k, expression(v)]);
-    else return unsupported('$project exclusion or literal');
+    else if (isComputed(v)) fields.push([k, expression(v)]);
+    // Exclusions, other numbers, literals and nested projections are mingo's.
+    else return unsupported('$project form');
   }
+  // An empty projection, `_id: 0` alone or a computed `_id` alone is not an inclusion projection.
+  if (fields.length === 0 && !idIncluded) return unsupported('$project without fields');
   return (docs) =>
     docs.map((doc) => {
       // mingo's shape: the fields in the specification's order, `_id` last; a computed field whose value is
@@ -606,7 +633,12 @@ function stage(spec: Record<string, unknown>, options: Required<CompileOptions>,
             if (v.length === 0) continue;
             const base = options.toPlain(doc);
             for (const element of v) out.push({ ...base, [name2]: element });
-          } else if (v !== null && v !== undefined) out.push(doc);
+          } else if (v === null || v === undefined || v === '') {
+            // mingo drops what it calls empty: missing, null, '' (and [] and {}).
+          } else if (typeof v === 'object') {
+            if (isPlainObject(v) && Object.keys(v).length > 0) out.push(doc);
+            else if (!isPlainObject(v)) unsupported('$unwind of a non-plain object');
+          } else out.push(doc);
         }
         return out;
       };

@@ -181,4 +181,30 @@ describe('the embedded store computes the figures the same way on both of its ag
     expect(compiled.priorAuth.standard.medianHours).toBe(50);
     expect(compiled.even.standard.medianHours).toBe(5);
   });
+
+  it('when decisions take exactly 24 h and 24 h plus 1 ms, then they fall either side of the "up to 24 hours" line on both paths, the compiled one serving', async () => {
+    const registry = loadSearchRegistry();
+    const now = new Date();
+    const submitted = Date.parse('2025-04-01T00:00:00Z');
+    const exact = [request_('x1', { item: 'approved', hours: 24, submitted }), request_('x2', { item: 'approved', hours: 24 + 1 / H, submitted }), request_('x3', { item: 'denied', hours: 1, submitted }), request_('x4', { item: 'denied', hours: 1 + 1 / H, submitted })];
+    const distributions = [];
+    for (const compiledAggregation of [true, false]) {
+      const dir = mkdtempSync(join(tmpdir(), 'metrics-edges-'));
+      const store = await EmbeddedStore.open({ dataDir: dir, compiledAggregation });
+      try {
+        await store.load(exact.map((r) => buildRecord(r, 1, now, registry, 'http://localhost/fhir')));
+        const r = await metrics({ store, policy: policyDeps(registry, () => now, 'http://localhost/fhir') }).priorAuth(2025);
+        distributions.push(r.standard.distribution);
+        if (compiledAggregation) expect(store.aggregations.mingo).toBe(0);
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    // ≤1 h: x3; ≤24 h: x4 and x1; ≤3 days: x2.
+    expect(distributions).toEqual([
+      [1, 2, 1, 0, 0, 0, 0],
+      [1, 2, 1, 0, 0, 0, 0],
+    ]);
+  });
 });

@@ -54,7 +54,7 @@ const INSIDE: Array<[string, Array<Record<string, unknown>>]> = [
   ['project inclusion and _id: 0', [{ $project: { _id: 0, a: 1, n: 1, x: '$missing' } }]],
   ['project a computed _id', [{ $project: { _id: '$so.d', a: 1 } }]],
   ['$cond both forms, $eq, $ne, $in, $ifNull', [{ $project: { c1: { $cond: [{ $eq: ['$so.p', 'expedited'] }, 1, 0] }, c2: { $cond: { if: { $in: ['$so.d', DETERMINED] }, then: { $ifNull: ['$m', 0] }, else: -1 } }, c3: { $cond: ['$a', 'yes', 'no'] }, c4: { $ne: ['$a', null] }, c5: { $eq: ['$missing', null] }, c6: { $in: ['$a', [null, 'x']] } } }]],
-  ['$literal and object and array expressions', [{ $project: { l: { $literal: '$notapath' }, o: { k: '$a', j: [1, '$n'] } } }]],
+  ['$literal and object and array expressions', [{ $project: { l: { $literal: '$notapath' }, o: { $ifNull: [null, { k: '$a', j: [1, '$n'] }] } } }]],
   ['field paths through arrays, $arrayElemAt', [{ $project: { los: '$arr.lo', first: { $arrayElemAt: ['$arr.lo', 0] }, last: { $arrayElemAt: ['$arr.lo', -1] } } }]],
   ['match equality, $ne, $in, $nin, ranges, $and', [{ $match: { 'so.d': { $in: DETERMINED }, 'so.e': { $ne: 'true' }, $and: [{ m: { $gte: 1000, $lt: 90_000 } }, { a: { $nin: ['z'] } }] } }, { $project: { _id: 1 } }]],
   ['match ordering of strings', [{ $match: { a: { $gt: 'x' } } }, { $count: 'n' }]],
