@@ -15,6 +15,7 @@
 import type { Consent, Coverage, DocumentReference, Identifier, Organization, Reference } from '@medplum/fhirtypes';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
 import { CODE_SYSTEM } from '../../domain/systems.js';
+import { memberDisclosureConsent } from '../../domain/disclosure-consent.js';
 import type { FhirRequest, FhirResponse } from '../../fhir/rest/types.js';
 import type { ResourceStore } from '../../store/port.js';
 import { HREX_POLICY } from './exchange-consent.js';
@@ -134,14 +135,7 @@ export function memberChoices(deps: MemberChoiceDeps) {
       ...(o?.name ? { display: o.name } : {}),
     });
     const consent: Consent = {
-      resourceType: 'Consent',
-      meta: { profile: [DAVINCI_PROFILE.hrexConsent] },
-      status: 'active',
-      scope: { coding: [{ system: CODE_SYSTEM.consentScope, code: 'patient-privacy', display: 'Privacy Consent' }] },
-      category: [{ coding: [{ system: CODE_SYSTEM.actCode, code: 'IDSCL', display: 'information disclosure' }] }],
-      patient: { reference: `Patient/${patient}` },
-      dateTime: now.toISOString(),
-      performer: [{ reference: `Patient/${patient}` }],
+      ...memberDisclosureConsent(DAVINCI_PROFILE.hrexConsent, patient, now),
       ...(docId ? { sourceReference: { reference: `DocumentReference/${docId}` } } : {}),
       policy: [{ uri: HREX_POLICY.regular }],
       provision: {

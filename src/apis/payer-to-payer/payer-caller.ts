@@ -11,15 +11,13 @@
 import type { Request } from 'express';
 import type { Access } from '../../fhir/access.js';
 import { forbidden } from '../../fhir/outcome.js';
-import type { FilterDocument } from '../../store/port.js';
-import { accessFor, SHARED_REFERENCE_TYPES, type PolicyDeps } from '../../auth/access-policy.js';
+import { SHARED_REFERENCE_TYPES, type PolicyDeps } from '../../auth/access-policy.js';
+import { backendAccess, type BackendNarrowing } from '../../auth/backend-access.js';
 import { memberNamed, pathAndQuery } from '../../auth/named-member.js';
 import type { ClientRecord } from '../../auth/records.js';
-import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 import type { ExchangePolicy } from './exchange-consent.js';
 import type { PayerData } from './payer-data.js';
-import { presentWithoutFinancials } from '../../domain/provider-access-data.js';
 import type { PayerLinks } from './payer-links.js';
 
 export interface PayerCallerDeps {
@@ -38,47 +36,28 @@ export function payerRequester(client: ClientRecord | undefined): { organization
   return { organization: client.organization };
 }
 
-const READ_ONLY = (s: ResourceScope): boolean => [...s.letters].every((l) => l === 'r' || l === 's');
 const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
-
-function narrowed(base: Access, data: PayerData, groups: readonly string[], policy: ExchangePolicy | undefined, now: Date): Access {
-  const groupFilter: FilterDocument = { _id: { $in: groups.map((g) => `Group/${g}`) } };
-  return {
-    principal: base.principal,
-    ...(base.client !== undefined ? { client: base.client } : {}),
-    allows(type, interaction) {
-      if (type === 'Group') return (interaction === 'read' || interaction === 'search' || interaction === 'vread') && groups.length > 0;
-      if (data.member.has(type)) return policy !== undefined && base.allows(type, interaction);
-      return SHARED_REFERENCE_TYPES.has(type) && base.allows(type, interaction);
-    },
-    filterFor(type, interaction) {
-      if (type === 'Group') return groupFilter;
-      const own = base.filterFor(type, interaction);
-      const extra = policy !== undefined && data.member.has(type) ? data.filter(type, policy, now) : undefined;
-      if (own && extra) return { $and: [own, extra] };
-      return own ?? extra;
-    },
-    present: presentWithoutFinancials,
-  };
-}
 
 export function payerCaller(deps: PayerCallerDeps) {
   /** The Access of a payer backend's request, or undefined when the token is not a payer backend's. */
   return async (token: VerifiedToken, req: Pick<Request, 'path' | 'originalUrl'>): Promise<Access | undefined> => {
     const client = await deps.clients.get(token.clientId);
     if (!payerRequester(client)) return undefined;
-    const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && READ_ONLY(s));
-    const principal = `client:${token.subject}@${token.clientId}`;
     const now = deps.clock();
     const groups = await deps.groupsOf(token.clientId);
+    const narrowing = (policy: ExchangePolicy | undefined): BackendNarrowing => ({
+      groups,
+      memberTypes: deps.data.member,
+      memberOpen: policy !== undefined,
+      memberFilter: (type) => (policy === undefined ? undefined : deps.data.filter(type, policy, now)),
+      sharedTypes: SHARED_REFERENCE_TYPES,
+    });
     const { path, query } = pathAndQuery(req);
     const member = memberNamed(path, query, 'Payer-to-Payer');
-    if (member === undefined) {
-      return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'none' } }, deps.policy), deps.data, groups, undefined, now);
-    }
+    if (member === undefined) return backendAccess(token, undefined, deps.policy, narrowing(undefined));
     const link = await deps.links.inForce(token.clientId, member, dayOf(now));
     if (!link) throw forbidden('No payer-to-payer exchange in force for this member: match the member with $member-match and a Consent that is in force first');
-    return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'patient', id: member } }, deps.policy), deps.data, groups, link.policy, now);
+    return backendAccess(token, member, deps.policy, narrowing(link.policy));
   };
 }
 

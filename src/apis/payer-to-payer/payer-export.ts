@@ -10,10 +10,11 @@
  * label is left out for a member whose Consent is `#regular`. One AuditEvent per batch records the
  * disclosure; a finished file withholds, at download, members whose link is no longer in force.
  */
-import type { AuditEvent, Group } from '@medplum/fhirtypes';
+import type { Group } from '@medplum/fhirtypes';
 import type { ExportHooks } from '../../fhir/bulk/export-runner.js';
 import type { ExportJob } from '../../fhir/bulk/export-jobs.js';
 import { withoutExportType } from '../../fhir/bulk/export-request.js';
+import { exportDisclosureEvent } from '../../fhir/bulk/export-audit.js';
 import { badRequest, methodNotAllowed, notFound } from '../../fhir/outcome.js';
 import type { ExportGrant, FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
 import type { FilterDocument, ResourceStore, StoredRecord } from '../../store/port.js';
@@ -127,22 +128,7 @@ export function payerExport(deps: PayerExportDeps) {
       return exportLineWithoutFinancials(record.type, json);
     },
     async written(job, patients) {
-      const event: AuditEvent = {
-        resourceType: 'AuditEvent',
-        type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-        subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: 'operation' }],
-        action: 'E',
-        recorded: deps.clock().toISOString(),
-        outcome: '0',
-        outcomeDesc: `Payer-to-Payer bulk export ${job._id}`,
-        purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'COC', display: 'coordination of care' }] }],
-        agent: [{ who: { identifier: { system: `${deps.issuer}/clients`, value: job.client } }, requestor: true }],
-        source: { observer: { display: 'payer-to-payer export' } },
-        entity: [
-          ...patients.map((p) => ({ what: { reference: `Patient/${p}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' } })),
-          ...(job.groupId ? [{ what: { reference: `Group/${job.groupId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' } }] : []),
-        ],
-      };
+      const event = exportDisclosureEvent(job, patients, { name: 'Payer-to-Payer', purpose: { code: 'COC', display: 'coordination of care' }, issuer: deps.issuer, recorded: deps.clock() });
       await deps.system({ method: 'POST', path: ['AuditEvent'], body: event });
     },
   };

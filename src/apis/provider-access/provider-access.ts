@@ -8,12 +8,13 @@
  *  - the per-request Access of provider backends (provider-caller.ts);
  *  - members' Provider Access choices (opt-out and back in) as PDex Consents.
  */
-import type { AuditEvent, Consent, Group, Provenance } from '@medplum/fhirtypes';
+import type { Consent, Group, Provenance } from '@medplum/fhirtypes';
 import type { Access } from '../../fhir/access.js';
 import { fullAccess } from '../../fhir/access.js';
 import type { ExportHooks } from '../../fhir/bulk/export-runner.js';
 import type { ExportJob } from '../../fhir/bulk/export-jobs.js';
 import { withoutExportType } from '../../fhir/bulk/export-request.js';
+import { exportDisclosureEvent } from '../../fhir/bulk/export-audit.js';
 import { badRequest, forbidden, methodNotAllowed, notFound } from '../../fhir/outcome.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
 import type { ExportGrant, FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
@@ -24,6 +25,7 @@ import { careDateFloorFilter, type PolicyDeps } from '../../auth/access-policy.j
 import type { ClientRecord } from '../../auth/records.js';
 import { issuerFor } from '../../auth/auth-deps.js';
 import { CODE_SYSTEM } from '../../domain/systems.js';
+import { memberDisclosureConsent } from '../../domain/disclosure-consent.js';
 import { DAVINCI_PROFILE } from '../../domain/profile-urls.js';
 import { rebuildAttribution, type BuildReport } from './attribution-builder.js';
 import { groupWithMembers, matchGroupHeader, rosterGroupHeader, type PayerRef } from './attribution-groups.js';
@@ -108,22 +110,7 @@ export function providerAccessApi(o: ProviderAccessOptions) {
     transform: (_job, record, json) => exportLineWithoutFinancials(record.type, json),
     /** One AuditEvent per batch: these members' data was exported for this provider client (purpose: treatment). */
     async written(job, patients) {
-      const event: AuditEvent = {
-        resourceType: 'AuditEvent',
-        type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-        subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: 'operation' }],
-        action: 'E',
-        recorded: o.clock().toISOString(),
-        outcome: '0',
-        outcomeDesc: `Provider Access bulk export ${job._id}`,
-        purposeOfEvent: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT', display: 'treatment' }] }],
-        agent: [{ who: { identifier: { system: `${issuerFor(o.engine.baseUrl)}/clients`, value: job.client } }, requestor: true }],
-        source: { observer: { display: 'provider-access export' } },
-        entity: [
-          ...patients.map((p) => ({ what: { reference: `Patient/${p}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' } })),
-          ...(job.groupId ? [{ what: { reference: `Group/${job.groupId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' } }] : []),
-        ],
-      };
+      const event = exportDisclosureEvent(job, patients, { name: 'Provider Access', purpose: { code: 'TREAT', display: 'treatment' }, issuer: issuerFor(o.engine.baseUrl), recorded: o.clock() });
       await system({ method: 'POST', path: ['AuditEvent'], body: event });
     },
   };
@@ -187,15 +174,8 @@ export function providerAccessApi(o: ProviderAccessOptions) {
     const now = o.clock();
     const day = dayOf(now);
     const consent: Consent = {
-      resourceType: 'Consent',
-      meta: { profile: [DAVINCI_PROFILE.pdexProviderConsent] },
-      status: 'active',
-      scope: { coding: [{ system: CODE_SYSTEM.consentScope, code: 'patient-privacy', display: 'Privacy Consent' }] },
-      category: [{ coding: [{ system: CODE_SYSTEM.actCode, code: 'IDSCL', display: 'information disclosure' }] }],
-      patient: { reference: `Patient/${patient}` },
-      dateTime: now.toISOString(),
-      // The choice is the member's (PDex allows only the member as performer), whoever keyed it in.
-      performer: [{ reference: `Patient/${patient}` }],
+      // The performer is the member (PDex allows only the member), whoever keyed the choice in.
+      ...memberDisclosureConsent(DAVINCI_PROFILE.pdexProviderConsent, patient, now),
       organization: [o.payer],
       policyRule: { coding: [{ system: CODE_SYSTEM.consentPolicy, code: 'cric', display: 'Common Rule Informed Consent' }] },
       provision: {

@@ -14,15 +14,13 @@
 import type { Request } from 'express';
 import type { Access } from '../../fhir/access.js';
 import { forbidden } from '../../fhir/outcome.js';
-import type { FilterDocument } from '../../store/port.js';
-import { accessFor, type PolicyDeps } from '../../auth/access-policy.js';
+import type { PolicyDeps } from '../../auth/access-policy.js';
+import { backendAccess, type BackendNarrowing } from '../../auth/backend-access.js';
 import { memberNamed, pathAndQuery } from '../../auth/named-member.js';
 import type { ClientRecord } from '../../auth/records.js';
-import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 import type { AttributionStore } from './attribution-store.js';
 import { providerDataFilter, type ProviderData } from './provider-data.js';
-import { presentWithoutFinancials } from '../../domain/provider-access-data.js';
 import { withTreatmentRelationship, type Requester, type TreatmentDeps } from './treatment.js';
 
 export interface ProviderCallerDeps extends TreatmentDeps {
@@ -39,50 +37,27 @@ export function requesterOf(client: ClientRecord | undefined): Requester | undef
   return { organization: client.organization, ...(client.locations ? { locations: client.locations } : {}) };
 }
 
-/** Read-only: SMART letters r and s. */
-const READ_ONLY = (s: ResourceScope): boolean => [...s.letters].every((l) => l === 'r' || l === 's');
-
-/** An Access narrowed to the types Provider Access releases, with their filters and the provider's view of claims. */
-function narrowed(base: Access, data: ProviderData, groups: readonly string[]): Access {
-  const groupFilter: FilterDocument = { _id: { $in: groups.map((g) => `Group/${g}`) } };
-  return {
-    principal: base.principal,
-    ...(base.client !== undefined ? { client: base.client } : {}),
-    allows(type, interaction) {
-      if (type === 'Group') return (interaction === 'read' || interaction === 'search' || interaction === 'vread') && groups.length > 0;
-      if (data.member.has(type)) return base.allows(type, interaction);
-      return data.directory.has(type) && base.allows(type, interaction);
-    },
-    filterFor(type, interaction) {
-      if (type === 'Group') return groupFilter;
-      const own = base.filterFor(type, interaction);
-      const extra = data.member.has(type) ? providerDataFilter(data, type) : undefined;
-      if (own && extra) return { $and: [own, extra] };
-      return own ?? extra;
-    },
-    present: presentWithoutFinancials,
-  };
-}
-
 export function providerCaller(deps: ProviderCallerDeps) {
   /** The Access of a provider backend's request, or undefined when the token is not a provider backend's. */
   return async (token: VerifiedToken, req: Pick<Request, 'path' | 'originalUrl'>): Promise<Access | undefined> => {
     const client = await deps.clients.get(token.clientId);
     const who = requesterOf(client);
     if (!who) return undefined;
-    const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && READ_ONLY(s));
-    const principal = `client:${token.subject}@${token.clientId}`;
-    const groups = (await deps.attribution.listsOf(who.organization)).map((l) => l._id);
+    const narrowing: BackendNarrowing = {
+      groups: (await deps.attribution.listsOf(who.organization)).map((l) => l._id),
+      memberTypes: deps.data.member,
+      memberOpen: true,
+      memberFilter: (type) => providerDataFilter(deps.data, type),
+      sharedTypes: deps.data.directory,
+    };
     const { path, query } = pathAndQuery(req);
     const member = memberNamed(path, query, 'Provider Access');
-    if (member === undefined) {
-      return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'none' } }, deps.policy), deps.data, groups);
-    }
+    if (member === undefined) return backendAccess(token, undefined, deps.policy, narrowing);
     const ok = await withTreatmentRelationship(deps, who, [member], deps.clock());
     if (!ok.has(member)) {
       throw forbidden('No current treatment relationship with this member on record for your organization (attribution, enrollment and the member\'s choice are checked at each request)');
     }
-    return narrowed(accessFor({ principal, client: token.clientId, scopes, members: { kind: 'patient', id: member } }, deps.policy), deps.data, groups);
+    return backendAccess(token, member, deps.policy, narrowing);
   };
 }
 
