@@ -156,8 +156,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let payerToPayer: PayerToPayerApi | undefined;
   let priorAuth: PriorAuthApi | undefined;
   const auth = createAuthServer({
-    // A token's Access decided per request by the API its client belongs to (provider or payer backends).
-    callerAccess: async (token, req) => (await providerAccess?.providerCaller(token, req)) ?? (await payerToPayer?.payerCaller(token, req)),
+    // A token's Access decided per request by the API its client belongs to (provider or payer backends);
+    // a provider system reading its own PA requests is the PA API's before it is Provider Access's.
+    callerAccess: async (token, req) => (await priorAuth?.providerPaCaller(token, req)) ?? (await providerAccess?.providerCaller(token, req)) ?? (await payerToPayer?.payerCaller(token, req)),
     isAttributed: async (patient, who) => (providerAccess ? providerAccess.isAttributed(patient, who) : false),
     fhirBase: baseUrl,
     keys,

@@ -19,7 +19,7 @@ import { questionnairePackageOperation } from './dtr.js';
 import { pasOperations, type SystemDispatch } from './pas.js';
 import { review } from './review.js';
 import { pasSubscriptions } from './pas-subscriptions.js';
-import { providerPaSearch } from './provider-pa-search.js';
+import { providerPaCaller } from './provider-pa-caller.js';
 import type { Organization } from '@medplum/fhirtypes';
 import { paDeadlines, type PaAlert } from './deadlines.js';
 import { dispatch } from '../../fhir/rest/dispatch.js';
@@ -120,6 +120,8 @@ export function priorAuthApi(o: PriorAuthOptions) {
     },
     /** The CDS Hooks routes (discovery, hook calls from registered EHRs, feedback). */
     cdsRoutes: cdsRoutes({ crd, auth: { docs: o.docs, clients: o.clients, clock: o.clock }, docs: o.docs, baseUrl: o.baseUrl, validate: o.engine.validate, allowLoopback: o.outboundLoopback ?? false }),
+    /** The caller-chain link for provider systems reading their own PA requests (provider-pa-caller.ts). */
+    providerPaCaller: providerPaCaller({ clients: o.clients, policy: o.policy }),
     /** Saves the first version of the rules when there is none (at startup). */
     async ensureRules(initial: () => Promise<PaRuleSet>): Promise<boolean> {
       if (await rules.latest()) return false;
@@ -134,7 +136,7 @@ export function priorAuthApi(o: PriorAuthOptions) {
       }
     },
     parts(mount?: (app: Express) => void): ApiParts {
-      return { operations, typeHandlers: [subscriptions.handler, providerPaSearch({ clients: o.clients, policy: o.policy })], ...(mount ? { mount } : {}) };
+      return { operations, typeHandlers: [subscriptions.handler], ...(mount ? { mount } : {}) };
     },
   };
 }

@@ -27,16 +27,17 @@ const inDays = (n: number): string => new Date(Date.now() + n * DAY).toISOString
 let srv: TestServer;
 let token: string;
 let otherToken: string;
+let ownOrg: string;
 let orgNpi: string;
 let member: { id: string; memberId: string };
 
-async function backendToken(org: string, kid: string): Promise<string> {
+async function backendToken(org: string, kid: string, scope = 'system/Claim.rs system/ClaimResponse.rs'): Promise<string> {
   const pair = await generateKeyPair('ES384', { extractable: true });
   const reg = await authed(srv).post('/admin/clients').send({ name: `EHR ${kid}`, role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg: 'ES384' }] }, organization: org });
   expect(reg.status, JSON.stringify(reg.body)).toBe(201);
   const id = String(reg.body.client_id);
   const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid }).setIssuer(id).setSubject(id).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(pair.privateKey);
-  const res = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope: 'system/Claim.rs system/ClaimResponse.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  const res = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return String(res.body.access_token);
 }
@@ -113,7 +114,8 @@ beforeAll(async () => {
   const orgs = ((await authed(srv).get('/fhir/Organization?_count=200')).body as Bundle).entry?.map((e) => e.resource as Organization) ?? [];
   const withNpi = orgs.filter((o) => o.id !== 'org-masshealth' && o.identifier?.some((i) => i.system === IDENTIFIER_SYSTEM.npi));
   orgNpi = withNpi[0].identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value as string;
-  token = await backendToken(`Organization/${withNpi[0].id}`, 'ehr-a');
+  ownOrg = `Organization/${withNpi[0].id}`;
+  token = await backendToken(ownOrg, 'ehr-a');
   otherToken = await backendToken(`Organization/${withNpi[1].id}`, 'ehr-b');
   // A member enrolled today and for the next months (FFS: no referral rules in the way).
   const coverages = ((await authed(srv).get('/fhir/Coverage?status=active&_count=500')).body as Bundle).entry?.map((e) => e.resource as Coverage) ?? [];
@@ -306,6 +308,26 @@ describe('searching PA requests, as the portal does', () => {
     const id = (await mine(`identifier=${tracking(response)}`))[0].id as string;
     expect((await authed(srv, otherToken).get(`/fhir/ClaimResponse/${id}`)).status).toBe(404);
     expect((await authed(srv, token).get(`/fhir/ClaimResponse/${id}`)).status).toBe(200);
+  });
+
+  it('when a provider system names the member with patient=, then it gets its own requests for that member (the PA API answers it, not a Provider Access treatment check)', async () => {
+    const { response } = await submit(pasRequest({ identifier: 'SRCH-2', system: CODE_SYSTEM.cpt, code: '70551' }));
+    const res = await authed(srv, token).get(`/fhir/ClaimResponse?patient=Patient/${member.id}&_count=500`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const found = ((res.body as Bundle).entry ?? []).map((e) => e.resource as ClaimResponse);
+    expect(found.map(tracking)).toContain(tracking(response));
+    expect(found.every((r) => r.requestor?.reference === ownOrg && r.patient?.reference === `Patient/${member.id}`)).toBe(true);
+    // The other organization's system, naming the same member, sees none of them.
+    const other = await authed(srv, otherToken).get(`/fhir/ClaimResponse?patient=Patient/${member.id}`);
+    expect(other.status).toBe(200);
+    expect((other.body as Bundle).entry ?? []).toEqual([]);
+  });
+
+  it('when a provider system\'s token carries no ClaimResponse scope, then it reads none of its requests', async () => {
+    const claimOnly = await backendToken(ownOrg, 'ehr-claim-only', 'system/Claim.rs');
+    const res = await authed(srv, claimOnly).get('/fhir/ClaimResponse?_count=5');
+    expect(res.status).toBe(403);
+    expect(res.body.resourceType).toBe('OperationOutcome');
   });
 });
 
