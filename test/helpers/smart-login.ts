@@ -9,7 +9,7 @@
  * form posts to the OAuth endpoints, and signed client assertions (RFC 7523) for backend clients.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, type CryptoKey, type JSONWebKeySet, type KeyObject } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JSONWebKeySet, type KeyObject } from 'jose';
 import type { TokenResponse } from '../../src/auth/token-issuer.js';
 import type { ClientRole } from '../../src/auth/records.js';
 import type { TestServer } from './test-server.js';
@@ -335,4 +335,37 @@ export async function demoMemberToken(
   const tokens = await login.tokenResponse();
   if (tokens.patient !== member.patient) throw new Error(`launch for ${member.patient} returned patient ${String(tokens.patient)}`);
   return String(tokens.access_token);
+}
+
+/** A SMART Backend Services client of a provider organization or another payer, with its private key. */
+export interface BackendClient {
+  clientId: string;
+  kid: string;
+  key: CryptoKey;
+  organization: string;
+}
+
+/**
+ * Registers a provider's or another payer's backend client (private_key_jwt, ES384) through the admin
+ * API, as staff do, so the API's rules apply.
+ */
+export async function registerBackendClient(srv: Pick<TestServer, 'url' | 'adminToken'>, o: { role: 'provider' | 'payer'; organization: string; name: string; scopes?: string[] }): Promise<BackendClient> {
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
+  const kid = `${o.name.replace(/\W+/g, '-')}-key`;
+  const res = await fetch(`${srv.url}/admin/clients`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${srv.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: o.name, role: o.role, authMethod: 'private_key_jwt', scopes: o.scopes ?? ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384', use: 'sig' }] }, organization: o.organization }),
+  });
+  const body = (await res.json()) as { client_id?: string };
+  if (res.status !== 201 || !body.client_id) throw new Error(`client registration refused: ${res.status} ${JSON.stringify(body)}`);
+  return { clientId: body.client_id, kid, key: privateKey, organization: o.organization };
+}
+
+/** The backend client's access token for `scope` (client_credentials with a signed assertion). */
+export async function backendClientToken(srv: SmartServer, c: BackendClient, scope = 'system/*.rs'): Promise<string> {
+  const assertion = await signClientAssertion(srv, { clientId: c.clientId, alg: 'ES384', kid: c.kid, key: c.key });
+  const res = await backendTokenRequest(srv, assertion, scope);
+  if (res.status !== 200) throw new Error(`token refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return String(res.body.access_token);
 }

@@ -8,10 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Group, Organization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
+import { backendClientToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 import { IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
 import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
 import { PA_SERVICES } from '../../../src/synthetic/tables/claim-codes.js';
@@ -23,8 +22,8 @@ const THEIR_NPI = '0123456789';
 const FHIR_JSON = 'application/fhir+json';
 
 let srv: TestServer;
-let payer: { clientId: string; key: CryptoKey };
-let other: { clientId: string; key: CryptoKey };
+let payer: BackendClient;
+let other: BackendClient;
 /** The Group the official $bulk-member-match example produced (exported below). */
 let matchedGroupId: string;
 
@@ -45,20 +44,8 @@ async function put(resource: { resourceType: string; id?: string }): Promise<voi
   expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
 }
 
-async function payerClient(organization: string, name: string): Promise<{ clientId: string; key: CryptoKey }> {
-  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: `${name}-key`, alg: 'ES384', use: 'sig' };
-  const res = await authed(srv).post('/admin/clients').send({ name, role: 'payer', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [jwk] }, organization });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { clientId: String(res.body.client_id), key: privateKey };
-}
-
-async function tokenOf(c: { clientId: string; key: CryptoKey }, name: string): Promise<string> {
-  const assertion = await signClientAssertion(srv, { clientId: c.clientId, alg: 'ES384', kid: `${name}-key`, key: c.key });
-  const res = await backendTokenRequest(srv, assertion, 'system/*.rs');
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return String(res.body.access_token);
-}
+const payerClient = (organization: string, name: string): Promise<BackendClient> => registerBackendClient(srv, { role: 'payer', organization, name });
+const tokenOf = (c: BackendClient): Promise<string> => backendClientToken(srv, c);
 
 const memberMatch = async (token: string, body: unknown) => authed(srv, token).post('/fhir/Patient/$member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
 
@@ -84,7 +71,7 @@ afterAll(async () => {
 
 describe('$member-match', () => {
   it('when the official HRex example is sent with its Consent period around today, then 200 with our member ID typed UMB and the member\'s reference', async () => {
-    const res = await memberMatch(await tokenOf(payer, 'new-plan'), current());
+    const res = await memberMatch(await tokenOf(payer), current());
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const out = res.body as Parameters;
     expect(out.resourceType).toBe('Parameters');
@@ -94,7 +81,7 @@ describe('$member-match', () => {
   });
 
   it('when the official example is sent as published (its Consent ended 2022-01-31), then 422 says the Consent expired and no member is named', async () => {
-    const res = await memberMatch(await tokenOf(payer, 'new-plan'), example());
+    const res = await memberMatch(await tokenOf(payer), example());
     expect(res.status).toBe(422);
     const oo = res.body as OperationOutcome;
     expect(oo.resourceType).toBe('OperationOutcome');
@@ -103,7 +90,7 @@ describe('$member-match', () => {
   });
 
   it('when matched with a Consent, then that payer reads the member (claims without amounts) until the Consent ends, and nobody else\'s', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     expect((await memberMatch(token, current())).status).toBe(200);
     const read = await authed(srv, token).get('/fhir/Patient/hrex-person');
     expect(read.status).toBe(200);
@@ -117,7 +104,7 @@ describe('$member-match', () => {
     // Nothing named: no member data.
     expect((await authed(srv, token).get('/fhir/Observation')).status).toBe(403);
     // Another payer without a match reads nothing of this member either.
-    expect((await authed(srv, await tokenOf(other, 'third-plan')).get('/fhir/Patient/hrex-person')).status).toBe(403);
+    expect((await authed(srv, await tokenOf(other)).get('/fhir/Patient/hrex-person')).status).toBe(403);
   });
 
   it('when the matched member has claims, then the payer gets them without payment, cost-sharing or adjudication amounts', async () => {
@@ -125,7 +112,7 @@ describe('$member-match', () => {
     const eob = (((await authed(srv).get('/fhir/ExplanationOfBenefit?_count=1&use=claim')).body as Bundle).entry?.[0]?.resource) as ExplanationOfBenefit;
     expect(eob.payment ?? eob.total).toBeDefined();
     await put({ ...eob, id: 'eob-hrex-person', patient: { reference: 'Patient/hrex-person' }, billablePeriod: { start: inDays(-30), end: inDays(-30) } } as ExplanationOfBenefit);
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const res = await authed(srv, token).get('/fhir/ExplanationOfBenefit?patient=hrex-person');
     expect(res.status).toBe(200);
     const got = ((res.body as Bundle).entry ?? []).map((e) => e.resource as ExplanationOfBenefit).find((e) => e.id === 'eob-hrex-person');
@@ -179,7 +166,7 @@ describe('$member-match', () => {
     // Staff see everything.
     expect(await ids(srv.adminToken, 'ExplanationOfBenefit?patient=hrex-person&_count=100')).toEqual(expect.arrayContaining(['eob-old', 'eob-recent', 'pa-pp-ok-r', 'pa-pp-denied-r', 'pa-pp-drug-r']));
 
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     expect((await memberMatch(token, current())).status).toBe(200);
     const eobs = await ids(token, 'ExplanationOfBenefit?patient=hrex-person&_count=100');
     expect(eobs).toEqual(expect.arrayContaining(['eob-recent', 'pa-pp-ok-r']));
@@ -197,7 +184,7 @@ describe('$member-match', () => {
   });
 
   it('when nobody matches, or two members do, then 422 (not-found / multiple-matches) and no member is returned', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const nobody = current();
     part<Patient>(nobody, 'MemberPatient').birthDate = '1974-12-24';
     const none = await memberMatch(token, nobody);
@@ -222,20 +209,20 @@ describe('$member-match', () => {
   });
 
   it('when the Consent is missing, names another recipient, or the caller is a third payer the Consent does not name, then 422 with the reason', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const without = current();
     without.parameter = (without.parameter ?? []).filter((x) => x.name !== 'Consent');
     const missing = await memberMatch(token, without);
     expect(missing.status).toBe(422);
     expect((missing.body as OperationOutcome).issue[0].diagnostics).toMatch(/A Consent is required/);
-    const third = await memberMatch(await tokenOf(other, 'third-plan'), current());
+    const third = await memberMatch(await tokenOf(other), current());
     expect(third.status).toBe(422);
     expect((third.body as OperationOutcome).issue[0].diagnostics).toMatch(/recipient/);
-    expect((await authed(srv, await tokenOf(other, 'third-plan')).get('/fhir/Patient/hrex-person')).status).toBe(403);
+    expect((await authed(srv, await tokenOf(other)).get('/fhir/Patient/hrex-person')).status).toBe(403);
   });
 
   it('when the body is malformed or the caller is not another payer, then 400 or 403 with an OperationOutcome', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const noPatient = current();
     noPatient.parameter = (noPatient.parameter ?? []).filter((x) => x.name !== 'MemberPatient');
     expect((await memberMatch(token, noPatient)).status).toBe(400);
@@ -270,7 +257,7 @@ describe('$member-match', () => {
       const consent = (b.part ?? []).find((x) => x.name === 'Consent')?.resource as Consent;
       (consent.provision as NonNullable<Consent['provision']>).period = { start: inDays(-1), end: inDays(365) };
     }
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const res = await authed(srv, token).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const matched = part<Group>(res.body as Parameters, 'MatchedMembers');
@@ -281,11 +268,11 @@ describe('$member-match', () => {
     const read = await authed(srv, token).get(`/fhir/Group/${matched.id}`);
     expect(read.status).toBe(200);
     expect((read.body as Group).member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
-    expect([403, 404]).toContain((await authed(srv, await tokenOf(other, 'third-plan')).get(`/fhir/Group/${matched.id}`)).status);
+    expect([403, 404]).toContain((await authed(srv, await tokenOf(other)).get(`/fhir/Group/${matched.id}`)).status);
   });
 
   it('when the payer exports its matched Group (payertopayer), then the files hold the member\'s releasable data only: no amounts, nothing older than five years, no denied or drug PA, nothing sensitive under #regular', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const kick = await authed(srv, token)
       .post(`/fhir/Group/${matchedGroupId}/$davinci-data-export`)
       .set('Content-Type', FHIR_JSON)
@@ -319,11 +306,11 @@ describe('$member-match', () => {
   });
 
   it('when the export is asked with another exportType, or by a payer that did not make the Group, then 400 / 404', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const wrong = await authed(srv, token).post(`/fhir/Group/${matchedGroupId}/$davinci-data-export`).set('Content-Type', FHIR_JSON).set('Prefer', 'respond-async')
       .send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'exportType', valueCanonical: 'hl7.fhir.us.davinci-pdex#provider-download' }] }));
     expect(wrong.status).toBe(400);
-    const third = await authed(srv, await tokenOf(other, 'third-plan')).get(`/fhir/Group/${matchedGroupId}/$export`).set('Prefer', 'respond-async');
+    const third = await authed(srv, await tokenOf(other)).get(`/fhir/Group/${matchedGroupId}/$export`).set('Prefer', 'respond-async');
     expect(third.status).toBe(404);
     expect((third.body as OperationOutcome).resourceType).toBe('OperationOutcome');
   });
@@ -342,7 +329,7 @@ describe('$member-match', () => {
     Object.assign(part<Patient>(stranger, 'MemberPatient'), { name: [{ family: 'Nobody', given: ['Known'] }], birthDate: '1901-01-01' });
     delete part<Coverage>(stranger, 'CoverageToMatch').identifier;
     const body: Parameters = { resourceType: 'Parameters', parameter: [bundleOf(ok), bundleOf(twins), bundleOf(expired), bundleOf(stranger)] };
-    const res = await authed(srv, await tokenOf(payer, 'new-plan')).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+    const res = await authed(srv, await tokenOf(payer)).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const out = res.body as Parameters;
     expect(part<Group>(out, 'MatchedMembers').member?.map((m) => m.entity.reference)).toEqual(['Patient/hrex-person']);
@@ -358,7 +345,7 @@ describe('$member-match', () => {
   });
 
   it('when a bulk request asks Prefer: respond-async, then 202, the status URL gives 202 then a manifest whose Group and Parameters files hold the same answer, for that client only', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const bundleOf = (p: Parameters) => ({ name: 'MemberBundle', part: p.parameter });
     const stranger = current();
     Object.assign(part<Patient>(stranger, 'MemberPatient'), { name: [{ family: 'Nobody', given: ['Known'] }], birthDate: '1901-01-01' });
@@ -369,7 +356,7 @@ describe('$member-match', () => {
     const status = String(kick.headers['content-location']).slice(srv.url.length);
     expect(status).toMatch(/^\/fhir\/bulk-status\//);
     // Another payer cannot see the job.
-    expect((await authed(srv, await tokenOf(other, 'third-plan')).get(status)).status).toBe(404);
+    expect((await authed(srv, await tokenOf(other)).get(status)).status).toBe(404);
     let manifest: { request: string; output: Array<{ type: string; url: string; count: number }> } | undefined;
     for (let i = 0; i < 200 && !manifest; i++) {
       const res = await authed(srv, token).get(status);
@@ -395,13 +382,13 @@ describe('$member-match', () => {
 
   it('when more members are sent than a synchronous request takes, then 400 says to use Prefer: respond-async', async () => {
     const many: Parameters = { resourceType: 'Parameters', parameter: Array.from({ length: 1_001 }, () => ({ name: 'MemberBundle', part: current().parameter })) };
-    const res = await authed(srv, await tokenOf(payer, 'new-plan')).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(many));
+    const res = await authed(srv, await tokenOf(payer)).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(many));
     expect(res.status).toBe(400);
     expect((res.body as OperationOutcome).issue[0].diagnostics).toMatch(/Prefer: respond-async/);
   });
 
   it('when a bulk request is malformed (no MemberBundle, a member without MemberPatient, another parameter), then 400 and no decision is recorded', async () => {
-    const token = await tokenOf(payer, 'new-plan');
+    const token = await tokenOf(payer);
     const before = ((await authed(srv).get('/admin/member-match/decisions?limit=1000')).body as unknown[]).length;
     const post = (body: unknown) => authed(srv, token).post('/fhir/Group/$bulk-member-match').set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
     expect((await post({ resourceType: 'Parameters' })).status).toBe(400);
@@ -419,10 +406,8 @@ describe('$member-match', () => {
     const lists = (await authed(srv).get('/admin/attribution/lists')).body as Array<{ _id: string; organization: string; kind: string }>;
     const roster = lists.find((l) => l.kind === 'roster') as { _id: string; organization: string };
     expect(roster).toBeDefined();
-    const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
-    const reg = await authed(srv).post('/admin/clients').send({ name: 'Clinic', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'clinic-key', alg: 'ES384', use: 'sig' }] }, organization: roster.organization });
-    expect(reg.status).toBe(201);
-    const token = await tokenOf({ clientId: String(reg.body.client_id), key: privateKey }, 'clinic');
+    const clinic = await registerBackendClient(srv, { role: 'provider', organization: roster.organization, name: 'Clinic' });
+    const token = await tokenOf(clinic);
     const before = await memberMatch(token, body);
     expect(before.status).toBe(422);
     expect((before.body as OperationOutcome).issue[0].code).toBe('not-found');
@@ -437,7 +422,7 @@ describe('$member-match', () => {
     expect(out.parameter?.find((p) => p.name === 'MemberId')?.valueReference?.reference).toBe(`${srv.baseUrl}/Patient/hrex-person`);
     // A provider match gives no payer access: the provider still reads through Provider Access only.
     const links = (await authed(srv).get('/admin/payer-links?patient=hrex-person')).body as Array<{ client: string }>;
-    expect(links.some((l) => l.client === String(reg.body.client_id))).toBe(false);
+    expect(links.some((l) => l.client === clinic.clientId)).toBe(false);
   });
 
   it('when /metadata is read, then Patient declares $member-match', async () => {

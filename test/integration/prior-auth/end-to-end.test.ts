@@ -11,10 +11,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { SignJWT } from 'jose';
 import type { Bundle, Claim, ClaimResponse, ExplanationOfBenefit, Organization, Parameters, Questionnaire, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { demoMemberToken } from '../../helpers/smart-login.js';
+import { backendClientToken, demoMemberToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -25,8 +25,7 @@ let srv: TestServer;
 let receiver: Server;
 let endpoint: string;
 const notifications: Bundle[] = [];
-let key: CryptoKey;
-let clientId: string;
+let ehr: BackendClient;
 let token: string;
 let orgNpi: string;
 let member: { memberId: string; birthDate: string; patient: string };
@@ -47,13 +46,8 @@ beforeAll(async () => {
   const orgs = ((await authed(srv).get('/fhir/Organization?_count=200')).body as Bundle).entry?.map((e) => e.resource as Organization) ?? [];
   const org = orgs.find((o) => o.id !== 'org-masshealth' && o.identifier?.some((i) => i.system === IDENTIFIER_SYSTEM.npi)) as Organization;
   orgNpi = org.identifier?.find((i) => i.system === IDENTIFIER_SYSTEM.npi)?.value as string;
-  const pair = await generateKeyPair('ES384', { extractable: true });
-  key = pair.privateKey;
-  const reg = await authed(srv).post('/admin/clients').send({ name: 'Clinic EHR', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES384' }] }, organization: `Organization/${org.id}` });
-  clientId = String(reg.body.client_id);
-  const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid: 'k1' }).setIssuer(clientId).setSubject(clientId).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(key);
-  const t = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope: 'system/Claim.rs system/Questionnaire.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
-  token = String(t.body.access_token);
+  ehr = await registerBackendClient(srv, { role: 'provider', organization: `Organization/${org.id}`, name: 'Clinic EHR' });
+  token = await backendClientToken(srv, ehr, 'system/Claim.rs system/Questionnaire.rs');
   member = srv.demo?.members[0] as typeof member;
 }, 120_000);
 
@@ -85,7 +79,7 @@ describe('prior authorization, end to end', () => {
 
   it('2. CRD at order-sign: an MRI of the brain needs PA, with clinical documentation (a DTR Questionnaire)', async () => {
     const aud = `${srv.url}/cds-services/crd-order-sign`;
-    const jwt = await new SignJWT({ jti: randomUUID(), sub: clientId }).setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' }).setIssuer('https://ehr.example.org').setAudience(aud).setIssuedAt().setExpirationTime('2m').sign(key);
+    const jwt = await new SignJWT({ jti: randomUUID(), sub: ehr.clientId }).setProtectedHeader({ alg: 'ES384', kid: ehr.kid, typ: 'JWT' }).setIssuer('https://ehr.example.org').setAudience(aud).setIssuedAt().setExpirationTime('2m').sign(ehr.key);
     const order = { resourceType: 'ServiceRequest', id: 'mri', status: 'draft', intent: 'order', code: { coding: [{ system: CODE_SYSTEM.cpt, code: '70551' }] }, subject: { reference: 'Patient/p' }, occurrenceDateTime: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10) };
     const res = await request(srv.url).post('/cds-services/crd-order-sign').set('Authorization', `Bearer ${jwt}`).send({
       hook: 'order-sign',

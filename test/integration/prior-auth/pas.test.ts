@@ -13,10 +13,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { Bundle, Claim, ClaimItem, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Parameters, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { cookieOf, hiddenField, submitLogin } from '../../helpers/smart-login.js';
+import { backendClientToken, cookieOf, hiddenField, registerBackendClient, submitLogin } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
 
 const FHIR_JSON = 'application/fhir+json';
@@ -31,15 +30,8 @@ let ownOrg: string;
 let orgNpi: string;
 let member: { id: string; memberId: string };
 
-async function backendToken(org: string, kid: string, scope = 'system/Claim.rs system/ClaimResponse.rs'): Promise<string> {
-  const pair = await generateKeyPair('ES384', { extractable: true });
-  const reg = await authed(srv).post('/admin/clients').send({ name: `EHR ${kid}`, role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid, alg: 'ES384' }] }, organization: org });
-  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-  const id = String(reg.body.client_id);
-  const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid }).setIssuer(id).setSubject(id).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(pair.privateKey);
-  const res = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return String(res.body.access_token);
+async function backendToken(organization: string, name: string, scope = 'system/Claim.rs system/ClaimResponse.rs'): Promise<string> {
+  return backendClientToken(srv, await registerBackendClient(srv, { role: 'provider', organization, name: `EHR ${name}` }), scope);
 }
 
 interface RequestOptions {

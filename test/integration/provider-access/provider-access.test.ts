@@ -6,21 +6,15 @@
  * client refused, per-member queries, `$davinci-data-export` and `$provider-member-match`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { Bundle, Claim, Coverage, ExplanationOfBenefit, Group, Parameters, Patient, Resource } from '@medplum/fhirtypes';
 import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
 import { PA_SERVICES } from '../../../src/synthetic/tables/claim-codes.js';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
+import { backendClientToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 
 let srv: TestServer;
 
-interface Backend {
-  clientId: string;
-  key: CryptoKey;
-  kid: string;
-  organization: string;
-}
+type Backend = BackendClient;
 interface ListInfo {
   _id: string;
   organization: string;
@@ -41,20 +35,8 @@ let clinic: Backend;
 let other: Backend;
 let members: string[];
 
-async function backend(organization: string, name: string): Promise<Backend> {
-  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: `${name}-key`, alg: 'ES384', use: 'sig' };
-  const res = await authed(srv).post('/admin/clients').send({ name, role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [jwk] }, organization });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { clientId: String(res.body.client_id), key: privateKey, kid: jwk.kid, organization };
-}
-
-async function tokenOf(b: Backend): Promise<string> {
-  const assertion = await signClientAssertion(srv, { clientId: b.clientId, alg: 'ES384', kid: b.kid, key: b.key });
-  const res = await backendTokenRequest(srv, assertion, 'system/*.rs');
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return String(res.body.access_token);
-}
+const backend = (organization: string, name: string): Promise<Backend> => registerBackendClient(srv, { role: 'provider', organization, name });
+const tokenOf = (b: Backend): Promise<string> => backendClientToken(srv, b);
 
 const path = (url: string): string => url.slice(srv.url.length);
 
