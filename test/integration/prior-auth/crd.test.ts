@@ -11,9 +11,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { SignJWT } from 'jose';
 import type { Bundle, Coverage, Extension, Patient, Practitioner, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { backendClientToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
 
 const CI = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
@@ -21,8 +22,7 @@ const DAY = 86_400_000;
 const inDays = (n: number): string => new Date(Date.now() + n * DAY).toISOString().slice(0, 10);
 
 let srv: TestServer;
-let key: CryptoKey;
-let clientId: string;
+let ehr: BackendClient;
 let cdsBase: string;
 /** A PCC Plan member (ours), their member ID and their PCP's NPI; an FFS member. */
 let pcc: { patient: Patient; memberId: string; pcpNpi: string };
@@ -41,13 +41,13 @@ const memberIdOf = (p: Patient): string => p.identifier?.find((i) => i.system ==
 const planOf = (c: Coverage): string | undefined => c.class?.find((k) => k.type.coding?.[0]?.code === 'plan')?.value;
 
 async function jwt(audience: string, over: { sub?: string; jti?: string; exp?: number } = {}): Promise<string> {
-  return new SignJWT({ jti: over.jti ?? randomUUID(), ...(over.sub === '' ? {} : { sub: over.sub ?? clientId }) })
-    .setProtectedHeader({ alg: 'ES384', kid: 'ehr-key', typ: 'JWT' })
+  return new SignJWT({ jti: over.jti ?? randomUUID(), ...(over.sub === '' ? {} : { sub: over.sub ?? ehr.clientId }) })
+    .setProtectedHeader({ alg: 'ES384', kid: ehr.kid, typ: 'JWT' })
     .setIssuer('https://ehr.example.org')
     .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime(over.exp ?? Math.floor(Date.now() / 1000) + 120)
-    .sign(key);
+    .sign(ehr.key);
 }
 
 const practitioner = (id: string, npi: string): Practitioner => ({ resourceType: 'Practitioner', id, identifier: [{ system: IDENTIFIER_SYSTEM.npi, value: npi }] });
@@ -118,12 +118,8 @@ function coverageInfo(answer: CdsAnswer): Map<string, unknown[]> {
 beforeAll(async () => {
   srv = await startTestServer({ SEED_MEMBERS: '12', DTR_LAUNCH_URL: 'https://dtr.example.org/launch', OUTBOUND_LOOPBACK: 'true' });
   cdsBase = `${srv.url}/cds-services`;
-  const pair = await generateKeyPair('ES384', { extractable: true });
-  key = pair.privateKey;
   const org = (await all<Resource>('Organization')).find((o) => o.id !== 'org-masshealth') as Resource;
-  const reg = await authed(srv).post('/admin/clients').send({ name: 'Clinic EHR', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'ehr-key', alg: 'ES384', use: 'sig' }] }, organization: `Organization/${org.id}` });
-  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-  clientId = String(reg.body.client_id);
+  ehr = await registerBackendClient(srv, { role: 'provider', organization: `Organization/${org.id}`, name: 'Clinic EHR' });
 
   const today = inDays(0);
   const coverages = (await all<Coverage>('Coverage?status=active')).filter((c) => (c.payor ?? []).some((p) => p.reference === 'Organization/org-masshealth') && (!c.period?.end || c.period.end >= inDays(30)));
@@ -373,10 +369,8 @@ describe('DTR $questionnaire-package', () => {
   });
 
   it('when the registered EHR calls it with its SMART Backend Services token, then it is answered', async () => {
-    const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES384', kid: 'ehr-key' }).setIssuer(clientId).setSubject(clientId).setAudience(`${srv.url}/auth/token`).setExpirationTime('2m').sign(key);
-    const token = await request(srv.url).post('/auth/token').type('form').send({ grant_type: 'client_credentials', scope: 'system/Questionnaire.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
-    expect(token.status, JSON.stringify(token.body)).toBe(200);
-    const res = await authed(srv, String(token.body.access_token)).post('/fhir/Questionnaire/$questionnaire-package').set('Content-Type', 'application/fhir+json')
+    const token = await backendClientToken(srv, ehr, 'system/Questionnaire.rs');
+    const res = await authed(srv, token).post('/fhir/Questionnaire/$questionnaire-package').set('Content-Type', 'application/fhir+json')
       .send(JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'coverage', resource: coverage(ffs.memberId) }, { name: 'order', resource: serviceRequest('o3', { system: CODE_SYSTEM.cpt, code: '70551' }) }] }));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(questionnairesOf(res.body)).toEqual([expect.stringMatching(/pa-mri-brain$/)]);
