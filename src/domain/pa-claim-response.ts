@@ -26,6 +26,8 @@ export interface PaItemState {
   approvedQuantity?: number;
   unit?: string;
   approvedPeriod?: { start: string; end: string };
+  /** How much of the approved quantity claims have used so far (0 when absent). */
+  usedQuantity?: number;
   /** Plain-language note for the provider (why pended, what is needed). */
   note?: string;
 }
@@ -98,7 +100,7 @@ function itemOf(s: PaState, i: PaItemState): ClaimResponseItem {
       { url: IG_EXTENSION.pasItemPreAuthIssueDate, valueDate: s.decidedAt.slice(0, 10) },
       ...(i.approvedPeriod ? [{ url: IG_EXTENSION.pasItemPreAuthPeriod, valuePeriod: i.approvedPeriod }] : []),
       ...(i.approvedQuantity !== undefined ? [{ url: IG_EXTENSION.pasItemAuthorizedDetail, extension: [{ url: 'quantity', valueQuantity: { value: i.approvedQuantity, ...(i.unit ? { unit: i.unit } : {}) } }] }] : []),
-      { url: PROGRAM_EXTENSION.paQuantityUsed, valueDecimal: 0 },
+      { url: PROGRAM_EXTENSION.paQuantityUsed, valueDecimal: i.usedQuantity ?? 0 },
     ];
   }
   if (i.note) item.noteNumber = [i.sequence];
@@ -198,6 +200,7 @@ export function paStateOf(r: ClaimResponse): PaState {
     const action = subValue(ext(adj ?? {}, IG_EXTENSION.pasReviewAction), IG_EXTENSION.pasReviewActionCode)?.valueCodeableConcept?.coding?.[0]?.code ?? 'A4';
     const quantity = subValue(ext(i, IG_EXTENSION.pasItemAuthorizedDetail), 'quantity')?.valueQuantity;
     const period = ext(i, IG_EXTENSION.pasItemPreAuthPeriod)?.valuePeriod;
+    const used = ext(i, PROGRAM_EXTENSION.paQuantityUsed)?.valueDecimal;
     const reason = adj?.reason?.coding?.find((c) => c.system === PROGRAM_CODE_SYSTEM.paDenialReason)?.code as PaDenialReasonCode | undefined;
     const note = notes.get(i.itemSequence);
     return {
@@ -206,6 +209,7 @@ export function paStateOf(r: ClaimResponse): PaState {
       ...(reason ? { denialReason: reason } : {}),
       ...(quantity?.value !== undefined ? { approvedQuantity: quantity.value, ...(quantity.unit ? { unit: quantity.unit } : {}) } : {}),
       ...(period?.start && period.end ? { approvedPeriod: { start: period.start, end: period.end } } : {}),
+      ...(used ? { usedQuantity: used } : {}),
       ...(note ? { note } : {}),
     };
   });
