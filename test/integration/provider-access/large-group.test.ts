@@ -10,10 +10,9 @@
  * must fall out of the export as not enrolled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair } from 'jose';
 import type { Bundle, Consent, Coverage, Group, Patient } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
-import { backendTokenRequest, signClientAssertion } from '../../helpers/smart-login.js';
+import { backendClientToken, registerBackendClient } from '../../helpers/smart-login.js';
 import { choiceOf } from '../../../src/apis/provider-access/member-status.js';
 import { LISTS, MEMBERS, memberKey, type AttributionList, type AttributionMember } from '../../../src/apis/provider-access/attribution-store.js';
 
@@ -44,12 +43,7 @@ beforeAll(async () => {
   const header: Group = { resourceType: 'Group', id: LIST, type: 'person', actual: true, name: 'Large clinic roster (test)', characteristic: [{ code: { text: 'organization' }, valueReference: { reference: ORG }, exclude: false }] };
   expect((await authed(srv).put(`/fhir/Group/${LIST}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(header))).status).toBeLessThan(300);
 
-  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'large-key', alg: 'ES384', use: 'sig' };
-  const client = await authed(srv).post('/admin/clients').send({ name: 'Large clinic', role: 'provider', authMethod: 'private_key_jwt', scopes: ['system/*.rs'], jwks: { keys: [jwk] }, organization: ORG });
-  expect(client.status).toBe(201);
-  const assertion = await signClientAssertion(srv, { clientId: String(client.body.client_id), alg: 'ES384', kid: 'large-key', key: privateKey });
-  token = String((await backendTokenRequest(srv, assertion, 'system/*.rs')).body.access_token);
+  token = await backendClientToken(srv, await registerBackendClient(srv, { role: 'provider', organization: ORG, name: 'Large clinic' }));
 }, 180_000);
 
 afterAll(async () => {
