@@ -53,9 +53,6 @@ Redirect URIs must be https, except http on localhost / 127.0.0.1 / [::1] (RFC 8
 Exit codes: 0 done, 1 refused (by the server, or a bad key file), 2 usage error.
 `;
 
-/** A mistake in the command line: usage text, exit 2. */
-/** The request could not be done (server refusal, unreachable server, bad file): exit 1. */
-
 const OPTIONS = {
   name: { type: 'string' },
   'redirect-uri': { type: 'string', multiple: true },

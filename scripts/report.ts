@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { adminSession, CliError, connectionOf, UsageError } from './admin-session.js';
+import type { PublishedReport } from '../src/apis/metrics/metrics-routes.js';
+import type { UsageMetrics } from '../src/domain/pa-metrics.js';
 
 const USAGE = `Usage: npm run report -- --year YYYY [--format text|json] [--server URL] [--credentials FILE]
 
@@ -15,19 +17,10 @@ const USAGE = `Usage: npm run report -- --year YYYY [--format text|json] [--serv
   --credentials FILE  the admin credential (default: $DATA_DIR/admin-credentials.json)
 `;
 
-interface Figures {
-  submitted: number;
-  determined: number;
-  approvedPercent: number | null;
-  deniedPercent: number | null;
-  averageHours: number | null;
-  medianHours: number | null;
-  pended: number;
-}
-
+/** What `/admin/metrics/{year}` answers (src/apis/metrics/metrics-routes.ts). */
 interface Answer {
-  priorAuth: { year: number; standard: Figures; expedited: Figures; determined: number; approvedAfterAppealPercent: number | null; extendedThenApprovedPercent: number | null; itemsAndServices: unknown[] };
-  patientAccessUsage: { membersWithRelease: number; membersWithRepeatRelease: number; releaseDays: number };
+  priorAuth: PublishedReport;
+  patientAccessUsage: UsageMetrics;
 }
 
 const p = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(1)}%`);

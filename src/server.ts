@@ -34,8 +34,7 @@ import { providerAccessRoutes } from './apis/provider-access/routes.js';
 import { payerToPayerApi, type PayerToPayerApi } from './apis/payer-to-payer/payer-to-payer.js';
 import { payerToPayerRoutes } from './apis/payer-to-payer/routes.js';
 import { priorAuthApi, type PriorAuthApi } from './apis/prior-auth/prior-auth.js';
-import { paRulesRoutes, publishedService } from './apis/prior-auth/pa-rules-routes.js';
-import { publishedServices } from './domain/pa-requirements.js';
+import { paRulesRoutes, servicesNeedingPa } from './apis/prior-auth/pa-rules-routes.js';
 import { metrics } from './apis/metrics/metrics.js';
 import { metricsRoutes } from './apis/metrics/metrics-routes.js';
 import { reviewRoutes } from './apis/prior-auth/review-routes.js';
@@ -315,10 +314,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         reviewRoutes({ review: prior.review, deadlines: prior.deadlines, verify: auth.verify, auth: auth.deps })(app);
         metricsRoutes({
           metrics: metrics({ store, policy }),
-          services: async () => {
-            const current = await prior.rules.current();
-            return current ? publishedServices(current.rules, clock().toISOString().slice(0, 10)).map(publishedService) : [];
-          },
+          services: () => servicesNeedingPa(prior.rules, clock().toISOString().slice(0, 10)),
           verify: auth.verify,
           clock,
         })(app);

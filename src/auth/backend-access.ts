@@ -12,7 +12,7 @@
 import type { Access } from '../fhir/access.js';
 import type { FilterDocument } from '../store/port.js';
 import { presentWithoutFinancials } from '../domain/provider-access-data.js';
-import { accessFor, type PolicyDeps } from './access-policy.js';
+import { accessFor, type MemberReach, type PolicyDeps } from './access-policy.js';
 import { parseScope, type ResourceScope } from './scopes.js';
 import type { VerifiedToken } from './verify-token.js';
 
@@ -32,16 +32,14 @@ export interface BackendNarrowing {
 /** Read-only: SMART letters r and s. */
 const readOnly = (s: ResourceScope): boolean => [...s.letters].every((l) => l === 'r' || l === 's');
 
+/** A backend client's token as an Access over `members`, counting only its read-only scopes. */
+export function readOnlyBackendAccess(token: VerifiedToken, members: MemberReach, policy: PolicyDeps): Access {
+  const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && readOnly(s));
+  return accessFor({ principal: `client:${token.subject}@${token.clientId}`, client: token.clientId, scopes, members }, policy);
+}
+
 export function backendAccess(token: VerifiedToken, member: string | undefined, policy: PolicyDeps, n: BackendNarrowing): Access {
-  const base = accessFor(
-    {
-      principal: `client:${token.subject}@${token.clientId}`,
-      client: token.clientId,
-      scopes: token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && readOnly(s)),
-      members: member === undefined ? { kind: 'none' } : { kind: 'patient', id: member },
-    },
-    policy,
-  );
+  const base = readOnlyBackendAccess(token, member === undefined ? { kind: 'none' } : { kind: 'patient', id: member }, policy);
   const groupFilter: FilterDocument = { _id: { $in: n.groups.map((g) => `Group/${g}`) } };
   return {
     principal: base.principal,

@@ -120,7 +120,9 @@ export interface ResourceStore {
    * An aggregation pipeline over the current, non-deleted records matching `filter` (MongoDB's dialect;
    * stages from AGGREGATION_STAGES). The stages see every field of a record but `res` (`_id`, `type`, `id`,
    * `v`, `lu`, `del`, `sp`, `so`, `cmp`); `so`'s scalars are the cheap ones to read. MongoDB runs it in the
-   * database; the embedded store runs the same stages with mingo, so both give the same answer. Pipelines are built by code from validated values, never from request input.
+   * database; the embedded store runs the same stages compiled, or with mingo where the compiled subset
+   * ends (store/embedded/fast-pipeline.ts), so both give the same answer. Pipelines are built by code from
+   * validated values, never from request input.
    */
   aggregate(filter: FilterDocument, pipeline: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
   /** Versions (including tombstones), newest first. */

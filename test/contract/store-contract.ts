@@ -489,9 +489,8 @@ export function describeStoreContract(name: string, open: () => Promise<OpenedSt
     });
 
     describe('aggregate', () => {
-      const decision = (id: string, priority: string, code: string, submitted: number, decided: number | undefined, lu?: number): StoredRecord =>
+      const decision = (id: string, priority: string, code: string, submitted: number, decided: number | undefined): StoredRecord =>
         aRecord('ClaimResponse', id, {
-          ...(lu ? { lu } : {}),
           sp: {
             'pa-priority': [{ c: priority }],
             'pa-decision': [{ c: code }],

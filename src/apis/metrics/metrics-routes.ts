@@ -7,7 +7,7 @@
  *    the Patient Access usage figures reported to CMS (what `npm run report -- --year YYYY` prints).
  * Years from 2016 to the current one; anything else is a 400.
  */
-import type { Express, Request, Response } from 'express';
+import type { Express, Response } from 'express';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../../http/route-input.js';
 import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
@@ -15,17 +15,14 @@ import { route } from '../../http/audience.js';
 import { badRequest } from '../../fhir/outcome.js';
 import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
-import { paMetricsPage, type PublishedService } from '../../web/pages/pa-metrics-page.js';
-import { TIME_BUCKETS_HOURS, type Metrics, type PaMetrics } from './metrics.js';
+import { paMetricsPage, type MetricsPageParams, type PublishedService } from '../../web/pages/pa-metrics-page.js';
+import { TIME_BUCKETS_HOURS, type Metrics } from './metrics.js';
 
 /** How long the public page and downloads reuse a computed report (their Cache-Control says the same). */
 const CACHE_MS = 10 * 60_000;
 
-export interface PublishedReport extends PaMetrics {
-  generatedAt: string;
-  definitions: Record<string, string>;
-  itemsAndServices: PublishedService[];
-}
+/** A year's figures as published: the page, the JSON and CSV downloads. */
+export type PublishedReport = MetricsPageParams['report'];
 
 export const DEFINITIONS: Record<string, string> = {
   requests: 'Prior-authorization requests for items and services (drugs excluded) submitted from 1 January to 31 December of the year (UTC). An appeal is not counted as a new request.',
@@ -75,7 +72,7 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
     return r.data;
   };
   // The public page and downloads serve a report at most CACHE_MS old, computed once however many ask at
-  // the same time (over a million decisions the embedded store takes minutes); staff always get a fresh one.
+  // the same time (a million decisions take seconds); staff always get a fresh one.
   const cache = new Map<number, { at: number; report: Promise<PublishedReport> }>();
   const compute = async (year: number): Promise<PublishedReport> => ({
     ...(await deps.metrics.priorAuth(year)),
@@ -97,30 +94,23 @@ export function metricsRoutes(deps: { metrics: Metrics; services: () => Promise<
     res.setHeader('Cache-Control', `public, max-age=${CACHE_MS / 1000}`);
     res.setHeader('Access-Control-Allow-Origin', '*');
   };
-  const handle = (fn: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: (err?: unknown) => void) => {
-    try {
-      await fn(req, res);
-    } catch (err) {
-      next(err);
-    }
-  };
   return (app) => {
-    route(app, { method: 'get', path: '/metrics/prior-auth', audiences: ['public'], description: 'the public prior-authorization metrics page for a year' }, handle(async (req, res) => {
-      const lastYear = deps.clock().getUTCFullYear() - 1;
-      const year = req.query.year === undefined ? lastYear : yearOf(req.query.year);
+    route(app, { method: 'get', path: '/metrics/prior-auth', audiences: ['public'], description: 'the public prior-authorization metrics page for a year' }, async (req, res) => {
+      const thisYear = deps.clock().getUTCFullYear();
+      const year = req.query.year === undefined ? thisYear - 1 : yearOf(req.query.year);
       const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
       publicHeaders(res);
       res.setHeader('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
-      res.status(200).type('html').send(paMetricsPage({ report: await report(year), query: q, years: Array.from({ length: deps.clock().getUTCFullYear() - 2016 + 1 }, (_, i) => deps.clock().getUTCFullYear() - i) }));
-    }));
-    route(app, { method: 'get', path: '/metrics/prior-auth/:file', audiences: ['public'], description: 'the prior-authorization metrics of a year as JSON or CSV ({year}.json, {year}.csv)' }, handle(async (req, res) => {
+      res.status(200).type('html').send(paMetricsPage({ report: await report(year), query: q, years: Array.from({ length: thisYear - 2016 + 1 }, (_, i) => thisYear - i) }));
+    });
+    route(app, { method: 'get', path: '/metrics/prior-auth/:file', audiences: ['public'], description: 'the prior-authorization metrics of a year as JSON or CSV ({year}.json, {year}.csv)' }, async (req, res) => {
       const m = /^(\d{4})\.(json|csv)$/.exec(String(req.params.file));
       if (!m) throw badRequest('Ask for {year}.json or {year}.csv');
       const r = await report(yearOf(m[1]));
       publicHeaders(res);
       if (m[2] === 'json') res.status(200).type('application/json').send(JSON.stringify(r, null, 2));
       else res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="prior-authorization-metrics-${m[1]}.csv"`).send(reportCsv(r));
-    }));
+    });
     route(app, { method: 'get', path: '/admin/metrics/:year', audiences: ['admin'], description: 'the prior-authorization and Patient Access usage figures of a year' }, oauthJson(async (req) => {
       await staff(req);
       const year = yearOf(req.params.year);

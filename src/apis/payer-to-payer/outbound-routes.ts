@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import { staffGuard } from '../../auth/staff-token.js';
 import { z } from 'zod';
 import { route } from '../../http/audience.js';
+import { parsedInput } from '../../http/route-input.js';
 import { badRequest, notFound } from '../../fhir/outcome.js';
 import type { TokenVerifier } from '../../auth/verify-token.js';
 import { oauthJson } from '../../auth/routes/oauth-handler.js';
@@ -28,9 +29,8 @@ export function outboundRoutes(deps: { outbound: Outbound; scheduler: PayerSched
   return (app) => {
     route(app, admin('get', '/admin/payer-requests', 'Payer-to-Payer requests to other payers, with every step'), oauthJson(async (req) => {
       await staff(req);
-      const r = listQuery.safeParse(req.query);
-      if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const filter: FilterDocument = { ...(r.data.patient ? { patient: r.data.patient } : {}), ...(r.data.status ? { status: r.data.status } : {}) };
+      const q = parsedInput(listQuery, req.query, 'query');
+      const filter: FilterDocument = { ...(q.patient ? { patient: q.patient } : {}), ...(q.status ? { status: q.status } : {}) };
       return deps.outbound.requests.find(filter, { sort: [['due', -1]], limit: 1_000 });
     }));
     route(app, admin('post', '/admin/payer-requests/:patient/:payer/retry', 'make a finished or failed request due again (its data is replaced, not duplicated)'), oauthJson(async (req) => {

@@ -8,12 +8,13 @@
  * or bad JWT, 404 an unknown service; always an OperationOutcome.
  */
 import express, { type Express, type Request, type Response } from 'express';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import { isErrorIssue, validationErrors } from '../../fhir/rest/resource-input.js';
 import type { ResourceValidator } from '../../fhir/rest/types.js';
 import { route } from '../../http/audience.js';
 import { FhirError, notFound, unauthorized, unprocessable } from '../../fhir/outcome.js';
 import { CdsAuthError, checkCdsClientJwt, type CdsJwtDeps } from '../../auth/checks/check-cds-client-jwt.js';
-import { outboundUrlAllowed } from './pas-subscriptions.js';
+import { outboundUrlAllowed } from '../../http/outbound-url.js';
 import type { DocumentStore } from '../../store/document-port.js';
 import { answerCrd, carriedResources, CRD_SERVICES, cdsRequestSchema, type CdsRequest, type CrdDeps, type FhirFetch } from './crd.js';
 
@@ -80,7 +81,7 @@ export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: Document
       if (!parsed.success) throw unprocessable(parsed.error.issues.slice(0, 20).map((i) => ({ code: 'invalid', diagnostics: `${i.path.join('.') || 'request'}: ${i.message}` })));
       if (parsed.data.hook !== service.hook) throw unprocessable([{ code: 'invalid', diagnostics: `The service ${service.id} answers the ${service.hook} hook, not ${parsed.data.hook.slice(0, 100)}` }]);
       // CRD: 422 for valid JSON that is not conformant; every resource carried must be valid R4.
-      const issues = carriedResources(parsed.data).slice(0, 200).flatMap((r, n) => deps.validate(r).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal').map((i) => ({ ...i, diagnostics: `${r.resourceType} #${n}: ${i.diagnostics}` })));
+      const issues = validationErrors(deps.validate, carriedResources(parsed.data).slice(0, 200), (r, n) => `${r.resourceType} #${n}`);
       if (issues.length > 0) throw unprocessable(issues.slice(0, 50));
       const fetchFhir = ehrFetch(parsed.data, deps.allowLoopback);
       // What the EHR's server sends is checked the same way; an invalid resource is treated as not found.
@@ -88,8 +89,8 @@ export function cdsRoutes(deps: { crd: CrdDeps; auth: CdsJwtDeps; docs: Document
         ? async (url) => {
             const r = await fetchFhir(url);
             if (!r) return undefined;
-            const inner = r.resourceType === 'Bundle' ? ((r as Bundle).entry ?? []).map((e) => e.resource).filter((x): x is Resource => !!x) : [];
-            return [r, ...inner].every((x) => deps.validate(x).every((i) => (i.severity ?? 'error') !== 'error' && i.severity !== 'fatal')) ? r : undefined;
+            // Validating a Bundle validates its entries' resources too.
+            return deps.validate(r).some(isErrorIssue) ? undefined : r;
           }
         : undefined;
       return answerCrd(deps.crd, service, parsed.data, { id: client._id }, checkedFetch);

@@ -12,6 +12,7 @@
  * Callers: provider backends (EHRs, DTR apps over SMART Backend Services) and staff; Questionnaires are
  * not member data, but the operation is not public because its inputs are.
  */
+import { validationErrors } from '../../fhir/rest/resource-input.js';
 import type { Bundle, Coverage, OperationOutcomeIssue, Parameters, ParametersParameter, Questionnaire, Resource } from '@medplum/fhirtypes';
 import type { FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
 import { badRequest, forbidden, unprocessable } from '../../fhir/outcome.js';
@@ -95,7 +96,7 @@ export function questionnairePackageOperation(deps: DtrDeps): OperationHandler {
       const canonicals = named('questionnaire').map((p) => p.valueCanonical ?? p.valueString).filter((v): v is string => typeof v === 'string');
       const context = named('context').map((p) => p.valueString).find((v): v is string => typeof v === 'string');
       if (orders.length === 0 && canonicals.length === 0 && !context) throw badRequest('at least one of order, questionnaire or context is required (DTR dtr-1)');
-      const invalid = [...coverages, ...orders].slice(0, 60).flatMap((r, n) => ctx.validate(r).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal').map((i) => ({ ...i, diagnostics: `${r.resourceType} #${n}: ${i.diagnostics}` })));
+      const invalid = validationErrors(ctx.validate, [...coverages, ...orders].slice(0, 60), (r, n) => `${r.resourceType} #${n}`);
       if (invalid.length > 0) throw unprocessable(invalid.slice(0, 50));
 
       const warnings: OperationOutcomeIssue[] = [];

@@ -43,6 +43,12 @@ export function publishedService(r: PaServiceRule) {
   };
 }
 
+/** The items and services that need PA on `day`, as published (services.json, the metrics page), from the current rules. */
+export async function servicesNeedingPa(rules: PaRulesStore, day: string): Promise<ReturnType<typeof publishedService>[]> {
+  const current = await rules.current();
+  return current ? publishedServices(current.rules, day).map(publishedService) : [];
+}
+
 export function paRulesRoutes(deps: { rules: PaRulesStore; verify: TokenVerifier; clock: () => Date }): (app: Express) => void {
   const staff = staffGuard(deps.verify);
   const by = (t: VerifiedToken): string => t.fhirUser ?? (t.subject !== t.clientId ? `${t.subject} (${t.clientId})` : t.clientId);
@@ -109,12 +115,7 @@ export function paRulesRoutes(deps: { rules: PaRulesStore; verify: TokenVerifier
     route(app, { method: 'get', path: '/prior-auth/services.json', audiences: ['public'], description: 'the published list of items and services that need prior authorization' }, oauthJson(async () => {
       const current = await deps.rules.current();
       const day = deps.clock().toISOString().slice(0, 10);
-      return {
-        version: current?.version ?? 0,
-        updated: current?.at,
-        asOf: day,
-        services: current ? publishedServices(current.rules, day).map(publishedService) : [],
-      };
+      return { version: current?.version ?? 0, updated: current?.at, asOf: day, services: await servicesNeedingPa(deps.rules, day) };
     }));
   };
 }

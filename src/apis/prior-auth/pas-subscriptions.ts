@@ -23,6 +23,7 @@ import type { DocumentStore, StoredDocument } from '../../store/document-port.js
 import type { ResourceStore } from '../../store/port.js';
 import { paClaimResponseFrom, requestDecision, type PaState } from '../../domain/pa-claim-response.js';
 import type { SystemDispatch } from './pas.js';
+import { outboundUrlAllowed } from '../../http/outbound-url.js';
 
 export const PAS_TOPIC = 'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic';
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
@@ -69,20 +70,6 @@ export interface PasSubscriptionDeps {
   newId: () => string;
   /** Identifiers of an Organization (to check a filter names the caller's own). */
   organizationIdentifiers: (reference: string) => Promise<Array<{ system?: string; value?: string }>>;
-}
-
-/** An https URL on another host; loopback (http or https) only when allowed. No credentials or fragment. */
-export function outboundUrlAllowed(value: string, allowLoopback: boolean): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.hash) return false;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'https:') return !loopback || allowLoopback;
-  return url.protocol === 'http:' && loopback && allowLoopback;
 }
 
 const ext = (e: { extension?: Extension[] } | undefined, url: string): Extension | undefined => e?.extension?.find((x) => x.url === url);
@@ -270,20 +257,27 @@ export function pasSubscriptions(deps: PasSubscriptionDeps) {
       if (!before || requestDecision(before) !== 'pended' || requestDecision(after) === 'pended') return;
       const organization = after.requestor.reference;
       if (!organization) return;
-      const active = (await subs.find({ organization }, { limit: 100 })).filter((d) => d.status === 'active');
+      const active = await subs.find({ organization, status: 'active' }, { limit: 100 });
       const now = deps.clock();
+      const focus = `${deps.baseUrl}/ClaimResponse/${after.id}`;
+      const resource = paClaimResponseFrom(after);
       for (const d of active) {
-        // The event number: an atomic increment (retried when another writer got there first).
+        // The event number: an atomic increment from the count just read (read again when another writer
+        // got there first).
         let number = 0;
+        let seen: number | undefined = d.events;
         for (let tries = 0; tries < 10 && number === 0; tries++) {
-          const current = await subs.get(d._id);
-          if (!current) break;
-          const next = await subs.update(d._id, { events: current.events }, { events: current.events + 1 });
+          if (seen === undefined) {
+            const current = await subs.get(d._id);
+            if (!current) break;
+            seen = current.events;
+          }
+          const next = await subs.update(d._id, { events: seen }, { events: seen + 1 });
           if (next) number = next.events;
+          else seen = undefined;
         }
         if (number === 0) continue;
-        const focus = `${deps.baseUrl}/ClaimResponse/${after.id}`;
-        const body = JSON.stringify(notification(d._id, { ...d, events: number }, 'event-notification', { number, focus, at: now.toISOString(), resource: paClaimResponseFrom(after) }));
+        const body = JSON.stringify(notification(d._id, { ...d, events: number }, 'event-notification', { number, focus, at: now.toISOString(), resource }));
         const delivery: DeliveryDoc = { _id: deps.newId(), exp: now.getTime() + 30 * 86_400_000, subscription: d._id, body, attempts: 0, due: now.getTime(), state: 'pending', lease: 0 };
         await deliveries.put(delivery);
         // Tried at once, without holding up the reviewer's answer; failures are retried by the scheduler.
@@ -293,7 +287,7 @@ export function pasSubscriptions(deps: PasSubscriptionDeps) {
     /** Retries deliveries that are due (run by the deadline scheduler's timer). */
     async retry(): Promise<{ attempted: number; delivered: number }> {
       const now = deps.clock().getTime();
-      const due = (await deliveries.find({ state: 'pending' }, { sort: [['due', 1]], limit: 200 })).filter((d) => d.due <= now && d.lease < now);
+      const due = (await deliveries.find({ state: 'pending', due: { $lte: now } }, { sort: [['due', 1]], limit: 200 })).filter((d) => d.lease < now);
       let delivered = 0;
       for (const d of due) if (await attempt(d)) delivered++;
       return { attempted: due.length, delivered };

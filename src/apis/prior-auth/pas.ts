@@ -21,6 +21,7 @@
  * `$inquire`: by the identifiers of the request (tracking number, PA number, or the submitter's own Claim
  * identifier) and the member ID; only the organization that submitted it (or staff) gets it.
  */
+import { validationErrors } from '../../fhir/rest/resource-input.js';
 import type { Bundle, BundleEntry, Claim, ClaimItem, ClaimResponse, Coverage, Extension, Identifier, Patient, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
 import type { FhirContext, FhirRequest, FhirResponse, OperationHandler } from '../../fhir/rest/types.js';
@@ -202,10 +203,7 @@ export function pasOperations(deps: PasDeps) {
   }
 
   function validateEntries(ctx: FhirContext, b: PasBundle): void {
-    const issues: Issue[] = [];
-    b.entries.forEach((e, n) => {
-      for (const i of ctx.validate(e.resource)) if ((i.severity ?? 'error') === 'error' || i.severity === 'fatal') issues.push({ ...i, diagnostics: `entry ${n} (${e.resource.resourceType}): ${i.diagnostics}` });
-    });
+    const issues = validationErrors(ctx.validate, b.entries.map((e) => e.resource), (r, n) => `entry ${n} (${r.resourceType})`);
     if (issues.length > 0) throw unprocessable(issues.slice(0, 50));
   }
 

@@ -11,10 +11,10 @@
  */
 import type { Request } from 'express';
 import type { Access, Interaction } from '../../fhir/access.js';
-import { accessFor, type PolicyDeps } from '../../auth/access-policy.js';
+import type { PolicyDeps } from '../../auth/access-policy.js';
+import { readOnlyBackendAccess } from '../../auth/backend-access.js';
 import { pathAndQuery } from '../../auth/named-member.js';
 import type { ClientRecord } from '../../auth/records.js';
-import { parseScope, type ResourceScope } from '../../auth/scopes.js';
 import type { VerifiedToken } from '../../auth/verify-token.js';
 
 const READS: ReadonlySet<Interaction> = new Set<Interaction>(['read', 'vread', 'search']);
@@ -26,9 +26,8 @@ export function providerPaCaller(deps: { clients: { get(id: string): Promise<Cli
     if (path[0] !== 'ClaimResponse' || path.length > 2 || (path[1] ?? '').startsWith('$') || (path[1] ?? '').startsWith('_')) return undefined;
     const client = await deps.clients.get(token.clientId);
     if (client?.role !== 'provider' || !client.organization) return undefined;
-    const scopes = token.scopes.map(parseScope).filter((s): s is ResourceScope => s !== undefined && [...s.letters].every((l) => l === 'r' || l === 's'));
     // The token's own ClaimResponse scopes decide whether it may read at all; the organization decides what.
-    const base = accessFor({ principal: `client:${token.subject}@${token.clientId}`, client: token.clientId, scopes, members: { kind: 'all' } }, deps.policy);
+    const base = readOnlyBackendAccess(token, { kind: 'all' }, deps.policy);
     const own = deps.policy.compileQuery('ClaimResponse', [['requestor', client.organization]]);
     return {
       principal: base.principal,

@@ -31,10 +31,11 @@ export function assertionIssuer(assertion: string): string {
 
 const remoteSets = new Map<string, JWTVerifyGetKey>();
 
-/** The client's registered public keys (inline, or its jwksUri fetched and cached by jose). */
+/** Inline key sets, imported once each (at most MAX_LOCAL_SETS kept, oldest dropped first). */
 const localSets = new Map<string, JWTVerifyGetKey>();
 const MAX_LOCAL_SETS = 1_000;
 
+/** The client's registered public keys (inline, or its jwksUri fetched and cached by jose). */
 export function clientKeySet(client: ClientRecord): JWTVerifyGetKey {
   if (client.jwks) {
     // Imported once per key set (importing a JWK costs more than verifying with it); keyed by content, so a

@@ -3,7 +3,7 @@
  * (if any) is a valid FHIR id, and it passes validation (R4 structure + declared profiles) → 422.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { badRequest, notFound, unprocessable } from '../outcome.js';
+import { badRequest, notFound, unprocessable, type Issue } from '../outcome.js';
 import type { FhirContext } from './types.js';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -24,7 +24,18 @@ export function requireResource(ctx: FhirContext, body: unknown, type: string): 
   return body as Resource;
 }
 
+/** An issue that makes a resource invalid: an error or fatal one (an issue without a severity is an error). */
+export const isErrorIssue = (i: Issue): boolean => (i.severity ?? 'error') === 'error' || i.severity === 'fatal';
+
 export function validateOrThrow(ctx: FhirContext, resource: Resource): void {
-  const issues = ctx.validate(resource).filter((i) => (i.severity ?? 'error') === 'error' || i.severity === 'fatal');
+  const issues = ctx.validate(resource).filter(isErrorIssue);
   if (issues.length > 0) throw unprocessable(issues);
+}
+
+/**
+ * The validation errors of several resources (a request's entries, a hook's prefetch), each prefixed with
+ * the resource's label, for one 422 naming them all.
+ */
+export function validationErrors(validate: FhirContext['validate'], resources: readonly Resource[], label: (r: Resource, n: number) => string): Issue[] {
+  return resources.flatMap((r, n) => validate(r).filter(isErrorIssue).map((i) => ({ ...i, diagnostics: `${label(r, n)}: ${i.diagnostics}` })));
 }

@@ -9,7 +9,7 @@
  * Colours meet WCAG AA contrast on white; bars also carry their numbers as text.
  */
 import { html, renderPage, type SafeHtml } from '../html.js';
-import type { PriorityFigures } from '../../domain/pa-metrics.js';
+import type { PaMetrics, PriorityFigures } from '../../domain/pa-metrics.js';
 
 export interface PublishedService {
   id: string;
@@ -23,19 +23,8 @@ export interface PublishedService {
 }
 
 export interface MetricsPageParams {
-  report: {
-    year: number;
-    generatedAt: string;
-    standard: PriorityFigures;
-    expedited: PriorityFigures;
-    determined: number;
-    approvedAfterAppealPercent: number | null;
-    approvedAfterAppeal: number;
-    extendedThenApprovedPercent: number | null;
-    extendedThenApproved: number;
-    definitions: Record<string, string>;
-    itemsAndServices: PublishedService[];
-  };
+  /** A year's figures as published (metrics-routes.ts): with when, how they are counted, and the services list. */
+  report: PaMetrics & { generatedAt: string; definitions: Record<string, string>; itemsAndServices: PublishedService[] };
   query: string;
   years: number[];
 }

@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { AuditEvent, ClaimResponse } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { FHIR_JSON } from '../../helpers/fhir-json.js';
 import { paClaimResponseFrom, type PaItemState, type PaState } from '../../../src/domain/pa-claim-response.js';
-import { PROGRAM_EXTENSION } from '../../../src/domain/extensions.js';
 import { PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
 import { EmbeddedStore } from '../../../src/store/embedded/embedded-store.js';
 import { loadSearchRegistry } from '../../../src/fhir/search/registry.js';
@@ -100,10 +100,9 @@ const resources = (): Array<ClaimResponse | AuditEvent> => [
 beforeAll(async () => {
   srv = await startTestServer({ SEED_MEMBERS: '0' });
   for (const r of resources()) {
-    const res = await authed(srv).put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(r));
+    const res = await authed(srv).put(`/fhir/${r.resourceType}/${r.id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(r));
     expect(res.status, `${r.resourceType}/${r.id}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
   }
-  expect(PROGRAM_EXTENSION.paDecision).toBeTruthy();
 }, 60_000);
 
 afterAll(async () => {
@@ -153,26 +152,36 @@ describe('annual metrics from a hand-built data set', () => {
   });
 });
 
+/**
+ * Runs `fn` on a fresh embedded store holding `resources`, once with compiled aggregation and once with
+ * mingo only; the two answers, in that order.
+ */
+async function onBothAggregationPaths<T>(resources: ReadonlyArray<ClaimResponse | AuditEvent>, fn: (m: ReturnType<typeof metrics>, store: EmbeddedStore, compiled: boolean) => Promise<T>): Promise<[T, T]> {
+  const registry = loadSearchRegistry();
+  const now = new Date();
+  const answers: T[] = [];
+  for (const compiledAggregation of [true, false]) {
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-paths-'));
+    const store = await EmbeddedStore.open({ dataDir: dir, compiledAggregation });
+    try {
+      await store.load(resources.map((r) => buildRecord(r, 1, now, registry, 'http://localhost/fhir')));
+      answers.push(await fn(metrics({ store, policy: policyDeps(registry, () => now, 'http://localhost/fhir') }), store, compiledAggregation));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return [answers[0], answers[1]];
+}
+
 describe('the embedded store computes the figures the same way on both of its aggregation paths', () => {
   it('when the report runs on the compiled pipelines and on mingo, then both give the figures worked out by hand, and the compiled path served every pipeline', async () => {
-    const registry = loadSearchRegistry();
-    const now = new Date();
-    const answers = [];
-    for (const compiledAggregation of [true, false]) {
-      const dir = mkdtempSync(join(tmpdir(), 'metrics-engines-'));
-      const store = await EmbeddedStore.open({ dataDir: dir, compiledAggregation });
-      try {
-        await store.load(resources().map((r) => buildRecord(r, 1, now, registry, 'http://localhost/fhir')));
-        const m = metrics({ store, policy: policyDeps(registry, () => now, 'http://localhost/fhir') });
-        answers.push({ priorAuth: await m.priorAuth(2025), usage: await m.usage(2025), even: await m.priorAuth(2024) });
-        // priorAuth runs two pipelines and usage one, per year asked.
-        expect(store.aggregations).toEqual(compiledAggregation ? { compiled: 5, mingo: 0 } : { compiled: 0, mingo: 5 });
-      } finally {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    const [compiled, mingo] = answers;
+    const [compiled, mingo] = await onBothAggregationPaths(resources(), async (m, store, compiledAggregation) => {
+      const answer = { priorAuth: await m.priorAuth(2025), usage: await m.usage(2025), even: await m.priorAuth(2024) };
+      // priorAuth runs two pipelines and usage one, per year asked.
+      expect(store.aggregations).toEqual(compiledAggregation ? { compiled: 5, mingo: 0 } : { compiled: 0, mingo: 5 });
+      return answer;
+    });
     expect(compiled).toEqual(mingo);
     const served = (await authed(srv).get('/admin/metrics/2025')).body;
     const { definitions: _definitions, generatedAt: _generatedAt, itemsAndServices: _items, ...figures } = served.priorAuth;
@@ -183,24 +192,13 @@ describe('the embedded store computes the figures the same way on both of its ag
   });
 
   it('when decisions take exactly 24 h and 24 h plus 1 ms, then they fall either side of the "up to 24 hours" line on both paths, the compiled one serving', async () => {
-    const registry = loadSearchRegistry();
-    const now = new Date();
     const submitted = Date.parse('2025-04-01T00:00:00Z');
     const exact = [request_('x1', { item: 'approved', hours: 24, submitted }), request_('x2', { item: 'approved', hours: 24 + 1 / H, submitted }), request_('x3', { item: 'denied', hours: 1, submitted }), request_('x4', { item: 'denied', hours: 1 + 1 / H, submitted })];
-    const distributions = [];
-    for (const compiledAggregation of [true, false]) {
-      const dir = mkdtempSync(join(tmpdir(), 'metrics-edges-'));
-      const store = await EmbeddedStore.open({ dataDir: dir, compiledAggregation });
-      try {
-        await store.load(exact.map((r) => buildRecord(r, 1, now, registry, 'http://localhost/fhir')));
-        const r = await metrics({ store, policy: policyDeps(registry, () => now, 'http://localhost/fhir') }).priorAuth(2025);
-        distributions.push(r.standard.distribution);
-        if (compiledAggregation) expect(store.aggregations.mingo).toBe(0);
-      } finally {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
+    const distributions = await onBothAggregationPaths(exact, async (m, store, compiledAggregation) => {
+      const r = await m.priorAuth(2025);
+      if (compiledAggregation) expect(store.aggregations.mingo).toBe(0);
+      return r.standard.distribution;
+    });
     // ≤1 h: x3; ≤24 h: x4 and x1; ≤3 days: x2.
     expect(distributions).toEqual([
       [1, 2, 1, 0, 0, 0, 0],

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Consent, Coverage, ExplanationOfBenefit, Group, Organization, OperationOutcome, Parameters, Patient } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { FHIR_JSON } from '../../helpers/fhir-json.js';
 import { backendClientToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 import { IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
 import { paClaim, paClaimResponse, type PaRequestInput } from '../../../src/synthetic/prior-auth/pa-resources.js';
@@ -19,7 +20,6 @@ const FIXTURES = join(import.meta.dirname, '../../fixtures/ig-examples');
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
 const OUR_NPI = '9876543210';
 const THEIR_NPI = '0123456789';
-const FHIR_JSON = 'application/fhir+json';
 
 let srv: TestServer;
 let payer: BackendClient;

@@ -14,10 +14,10 @@ import request from 'supertest';
 import { SignJWT } from 'jose';
 import type { Bundle, Claim, ClaimResponse, ExplanationOfBenefit, Organization, Parameters, Questionnaire, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { FHIR_JSON } from '../../helpers/fhir-json.js';
 import { backendClientToken, demoMemberToken, registerBackendClient, type BackendClient } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM } from '../../../src/domain/systems.js';
 
-const FHIR_JSON = 'application/fhir+json';
 const CI = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
 const BP = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition';
 

@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import type { Bundle, Claim, ClaimItem, ClaimResponse, Coverage, ExplanationOfBenefit, Organization, Parameters, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { authed, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { FHIR_JSON } from '../../helpers/fhir-json.js';
 import { backendClientToken, cookieOf, hiddenField, registerBackendClient, submitLogin } from '../../helpers/smart-login.js';
 import { CODE_SYSTEM, IDENTIFIER_SYSTEM, PROGRAM_CODE_SYSTEM } from '../../../src/domain/systems.js';
 
-const FHIR_JSON = 'application/fhir+json';
 const PAS_CLAIM = 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/profile-claim';
 const DAY = 86_400_000;
 const inDays = (n: number): string => new Date(Date.now() + n * DAY).toISOString().slice(0, 10);

@@ -7,18 +7,13 @@
 //
 // The registry is the one the server loads (profiles/). See profiles/README.md ("Da Vinci DTR") for
 // what is enforced and what is left out.
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Extension, Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
-import { buildCapabilityStatement } from '../../../src/fhir/capability/build.js';
-import { loadSearchRegistry } from '../../../src/fhir/search/registry.js';
 import type { RuleNode } from '../../../src/fhir/validation/profile-compiler.js';
-import { createValidator } from '../../../src/fhir/validation/create-validator.js';
 import { loadProfileRegistry, type ProfileRegistry } from '../../../src/fhir/validation/profile-registry.js';
 import { validateResource } from '../../../src/fhir/validation/validate-resource.js';
-import { PROJECT_ROOT } from '../../../src/server.js';
 import { DTR_QUESTIONNAIRE_PROFILE, demoQuestionnaires } from '../../../src/synthetic/prior-auth/pa-rule-set.js';
-import { copy, describeIssues, errorsOf, expectConforms, expectRuleError, PROFILES_DIR } from './pdex-profiles.js';
+import { copy, describeIssues, errorsOf, expectConforms, expectRuleError, capabilityFromShippedProfiles } from './pdex-profiles.js';
 
 const DTR = 'http://hl7.org/fhir/us/davinci-dtr/StructureDefinition/';
 const Q_PROFILE = `${DTR}dtr-std-questionnaire`;
@@ -51,14 +46,7 @@ describe('DTR profiles: loading and declaration', () => {
   });
 
   it('when the CapabilityStatement is built from the profiles the server validates with, then Questionnaire and QuestionnaireResponse list the DTR profiles', () => {
-    const capability = buildCapabilityStatement({
-      registry: loadSearchRegistry(),
-      profiles: createValidator(PROFILES_DIR).declaredProfiles(),
-      baseUrl: 'http://localhost/fhir',
-      version: 'test',
-      now: new Date('2026-03-02T15:04:05Z'),
-      basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
-    });
+    const capability = capabilityFromShippedProfiles();
     const resources = capability.rest?.[0]?.resource ?? [];
     expect(resources.find((r) => r.type === 'Questionnaire')?.supportedProfile).toContain(Q_PROFILE);
     expect(resources.find((r) => r.type === 'QuestionnaireResponse')?.supportedProfile).toContain(QR_PROFILE);
@@ -114,7 +102,8 @@ describe('DTR Standard Questionnaire (dtr-std-questionnaire, DTR 2.0.1): each ru
     q.extension = [{ url: `${FHIR}rendering-styleSensitive`, valueBoolean: false }, { url: `${FHIR}questionnaire-signatureRequired`, valueCodeableConcept: { coding: [{ system: 'urn:iso-astm:E1762-95:2013', code: '1.2.840.10065.1.12.1.1' }] } }];
     item(q).extension = [{ url: `${FHIR}questionnaire-hidden`, valueBoolean: false }, { url: `${SDC}sdc-questionnaire-shortText`, valueString: 'Sleep study' }];
     const option = lastItem(q).answerOption?.[0];
-    if (option) option.extension = [{ url: `${FHIR}ordinalValue`, valueDecimal: 1 }];
+    expect(option).toBeDefined();
+    (option as NonNullable<typeof option>).extension = [{ url: `${FHIR}ordinalValue`, valueDecimal: 1 }];
     expectConforms(q, registry);
   });
 
@@ -209,7 +198,8 @@ describe('DTR Standard Questionnaire (dtr-std-questionnaire, DTR 2.0.1): each ru
   it.each(ANSWER_OPTION_ONCE)('when an answerOption carries the %s extension twice, then slice-max is reported on that answerOption', (_name, url) => {
     const q = questionnaire();
     const option = lastItem(q).answerOption?.[1];
-    if (option) option.extension = twice(url);
+    expect(option).toBeDefined();
+    (option as NonNullable<typeof option>).extension = twice(url);
     expectRuleError(q, registry, Q_PROFILE, 'slice-max', `Questionnaire.item[${(q.item?.length ?? 0) - 1}].answerOption[1].extension`);
   });
 });

@@ -4,20 +4,15 @@
 // For each: the IG example passes, each translated rule rejects an instance that breaks it, and the
 // Groups built by src/apis/provider-access/member-match-io.ts conform; so does the match list Group the
 // server stores and serves (attribution-groups.ts matchGroupHeader / groupWithMembers).
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Group, Patient } from '@medplum/fhirtypes';
 import { groupWithMembers, matchGroupHeader } from '../../../src/apis/provider-access/attribution-groups.js';
 import { consentConstrainedGroup, matchedMembersGroup, memberMatchResponse, nonMatchedMembersGroup, type GroupContext, type MatchResult, type MemberToMatch } from '../../../src/apis/provider-access/member-match-io.js';
 import { DAVINCI_PROFILE } from '../../../src/domain/profile-urls.js';
-import { buildCapabilityStatement } from '../../../src/fhir/capability/build.js';
-import { loadSearchRegistry } from '../../../src/fhir/search/registry.js';
-import { createValidator } from '../../../src/fhir/validation/create-validator.js';
 import { loadProfileRegistry, type ProfileRegistry } from '../../../src/fhir/validation/profile-registry.js';
 import type { AttributionList, AttributionMember } from '../../../src/apis/provider-access/attribution-store.js';
 import { validateResource } from '../../../src/fhir/validation/validate-resource.js';
-import { PROJECT_ROOT } from '../../../src/server.js';
-import { copy, describeIssues, expectConforms, expectRuleError, openProviderAccess, PAYER, PDEX, PROFILES_DIR, type ProviderAccessHarness } from './pdex-profiles.js';
+import { copy, describeIssues, expectConforms, expectRuleError, openProviderAccess, PAYER, PDEX, type ProviderAccessHarness, capabilityFromShippedProfiles } from './pdex-profiles.js';
 
 const RESULT_CS = 'http://hl7.org/fhir/us/davinci-pdex/CodeSystem/PdexMultiMemberMatchResultCS';
 const NPI = 'http://hl7.org/fhir/sid/us-npi';
@@ -163,14 +158,7 @@ describe('PDex Group profiles: which are loaded and declared', () => {
   });
 
   it('when the CapabilityStatement is built from the profiles the server validates with, then Group lists them as supportedProfile', () => {
-    const capability = buildCapabilityStatement({
-      registry: loadSearchRegistry(),
-      profiles: createValidator(PROFILES_DIR).declaredProfiles(),
-      baseUrl: 'http://localhost/fhir',
-      version: 'test',
-      now: new Date('2026-03-02T15:04:05Z'),
-      basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
-    });
+    const capability = capabilityFromShippedProfiles();
     const group = capability.rest?.[0]?.resource?.find((r) => r.type === 'Group');
     expect(group?.supportedProfile).toEqual(GROUP_PROFILES);
   });

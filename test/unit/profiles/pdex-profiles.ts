@@ -15,7 +15,8 @@ import { loadSearchRegistry } from '../../../src/fhir/search/registry.js';
 import { createValidator } from '../../../src/fhir/validation/create-validator.js';
 import { defaultProfilesDir, type ProfileRegistry } from '../../../src/fhir/validation/profile-registry.js';
 import { validateResource, type ValidationIssue } from '../../../src/fhir/validation/validate-resource.js';
-import { openDocuments, openStore } from '../../../src/server.js';
+import { openDocuments, openStore, PROJECT_ROOT } from '../../../src/server.js';
+import { buildCapabilityStatement } from '../../../src/fhir/capability/build.js';
 import type { ResourceStore } from '../../../src/store/port.js';
 
 const SD = 'http://hl7.org/fhir/us/davinci-pdex/StructureDefinition/';
@@ -56,6 +57,17 @@ export function expectRuleError(resource: Resource, registry: ProfileRegistry, p
 
 /** A JSON copy, so a test can break it without touching the original. */
 export const copy = <T>(value: T): T => structuredClone(value);
+
+/** The CapabilityStatement the server builds from the profiles it validates with (fixed clock and base). */
+export const capabilityFromShippedProfiles = (): ReturnType<typeof buildCapabilityStatement> =>
+  buildCapabilityStatement({
+    registry: loadSearchRegistry(),
+    profiles: createValidator(PROFILES_DIR).declaredProfiles(),
+    baseUrl: 'http://localhost/fhir',
+    version: 'test',
+    now: new Date('2026-03-02T15:04:05Z'),
+    basePath: join(PROJECT_ROOT, 'capability-statement', 'base.json'),
+  });
 
 export const PAYER = { reference: 'Organization/masshealth', display: 'MassHealth' };
 export const NOW = new Date('2026-03-02T15:04:05Z');

@@ -3,7 +3,7 @@
  * another host; its own host (loopback) only when OUTBOUND_LOOPBACK is on; never URLs with credentials.
  */
 import { describe, expect, it } from 'vitest';
-import { outboundUrlAllowed } from '../../../../src/apis/prior-auth/pas-subscriptions.js';
+import { outboundUrlAllowed } from '../../../../src/http/outbound-url.js';
 import { ehrFetch } from '../../../../src/apis/prior-auth/cds-routes.js';
 
 describe('outbound URLs', () => {
